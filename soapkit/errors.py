@@ -1,0 +1,181 @@
+"""The one exception hierarchy of soapkit.
+
+Every error says what happened (``str(error)``) and what to do about it (``error.hint``).
+Messages never contain secrets: anything that may carry a ticket, token or key is passed
+through :func:`soapkit.redaction.redact_text` before it is stored on an exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SoapkitError(Exception):
+    """Base class of every error soapkit raises."""
+
+    default_hint = ""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        from soapkit.redaction import redact_text
+
+        self.message = redact_text(message)
+        self.hint = redact_text(hint if hint is not None else self.default_hint)
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+# --- bad input from the user -------------------------------------------------------------------
+
+
+class ConfigurationError(SoapkitError, ValueError):
+    """An argument, configuration value or file given by the user is unusable."""
+
+
+class KeyFormatError(ConfigurationError):
+    """A private or public key could not be read."""
+
+    default_hint = "Give an RSA key as PEM (PKCS#1 or PKCS#8) or as .NET <RSAKeyValue> XML."
+
+
+class WsdlError(ConfigurationError):
+    """A cached WSDL is missing or cannot be parsed."""
+
+
+class UnknownOperationError(ConfigurationError, AttributeError):
+    """An agent or operation name that the WSDL does not describe."""
+
+    def __init__(self, message: str, *, suggestions: list[str] | None = None, hint: str | None = None):
+        self.suggestions = suggestions or []
+        if hint is None and self.suggestions:
+            hint = "Did you mean " + " or ".join(self.suggestions) + "?"
+        super().__init__(message, hint=hint)
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+
+class CredentialError(SoapkitError):
+    """Obtaining, validating or using a credential failed."""
+
+
+class AuthenticationFailed(CredentialError):
+    """The server refused to issue a credential (for example ``IsSuccessful=false``)."""
+
+    default_hint = (
+        "Check the client secret (ApplicationToken), the context identifier, the system-user token "
+        "and that the private key matches the application registered with SuperOffice."
+    )
+
+    def __init__(self, message: str, *, server_message: str | None = None, hint: str | None = None):
+        from soapkit.redaction import redact_text
+
+        self.server_message = redact_text(server_message) if server_message else None
+        super().__init__(message, hint=hint)
+
+
+class TokenValidationError(CredentialError):
+    """A JWT or SAML token returned by the server failed validation and must not be trusted."""
+
+    default_hint = (
+        "Do not use this token. Check that the environment (sod/qaonline/online or base URL) matches the "
+        "one that issued it and that the machine clock is correct."
+    )
+
+
+class CredentialRejected(CredentialError):
+    """The service said the ticket or access token is no longer valid."""
+
+    default_hint = "soapkit retried once with a fresh credential; if it persists, check the user's licence/rights."
+
+
+# --- tenant and routing ------------------------------------------------------------------------
+
+
+class TenantError(SoapkitError):
+    """The tenant could not be located or is not available."""
+
+
+class TenantNotFound(TenantError):
+    default_hint = "Check the context identifier (e.g. Cust12345) and the environment (sod, qaonline, online)."
+
+
+class TenantNotRunning(TenantError):
+    """The tenant exists but its state does not allow API calls."""
+
+    def __init__(self, context_identifier: str, state: str, *, hint: str | None = None):
+        self.context_identifier = context_identifier
+        self.state = state
+        super().__init__(
+            f"Tenant {context_identifier} is not running (state {state}).",
+            hint=hint or "Wait until the tenant is Running again (maintenance, suspension or provisioning).",
+        )
+
+
+# --- transport and service ---------------------------------------------------------------------
+
+
+class TransportError(SoapkitError):
+    """The HTTP exchange itself failed."""
+
+
+class HttpError(TransportError):
+    def __init__(self, status: int, message: str, *, body: str = "", hint: str | None = None):
+        from soapkit.redaction import redact_text
+
+        self.status = status
+        self.body = redact_text(body[:2000])
+        super().__init__(message, hint=hint)
+
+
+class WrongSubdomain(HttpError):
+    """HTTP 421: the tenant is served from another numbered host."""
+
+    default_hint = "soapkit looks the tenant up again and retries once; if it persists the tenant is moving."
+
+
+class RateLimited(HttpError):
+    def __init__(self, message: str, *, retry_after: float | None, body: str = ""):
+        self.retry_after = retry_after
+        wait = f"wait {retry_after:g} s" if retry_after is not None else "wait"
+        super().__init__(429, message, body=body, hint=f"The server asks to slow down: {wait} and retry.")
+
+
+class RequestTimeout(TransportError):
+    default_hint = "The server did not answer in time; raise `timeout=` or retry later."
+
+
+class ConnectionFailed(TransportError):
+    default_hint = "Check the host name and network; for the sandbox, check that it is running."
+
+
+class ServiceError(SoapkitError):
+    """The service answered, but with an error."""
+
+
+class SoapFault(ServiceError):
+    def __init__(self, message: str, *, code: str | None = None, detail: Any = None, hint: str | None = None):
+        self.code = code
+        self.detail = detail
+        super().__init__(message, hint=hint)
+
+
+class AgentError(ServiceError):
+    """``Succeeded=false`` with ``ExceptionInfo`` in the response headers."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        exception_type: str | None = None,
+        friendly_text: str | None = None,
+        source: str | None = None,
+        hint: str | None = None,
+    ):
+        self.exception_type = exception_type
+        self.friendly_text = friendly_text
+        self.source = source
+        super().__init__(message, hint=hint)

@@ -1,0 +1,102 @@
+"""The zeep plugin that writes SuperOffice's SOAP headers.
+
+It writes exactly the headers the operation's binding declares, in the declared order:
+``ApplicationToken`` + ``ContextIdentifier`` for PartnerSystemUserService; ``ApplicationToken`` +
+``Credentials/Ticket`` (+ ``TimeZone`` when configured) for NetServer agents. ``Ticket`` takes a ``7T:``
+system-user ticket or an ``8A:`` access token alike, so one generated proxy serves both.
+
+WS-Addressing: the WSDLs carry ``wsaw:Action``, so zeep adds ``wsa:Action``, ``wsa:MessageID`` and
+``wsa:To``. SuperOffice's own clients send none and the servers ignore them, so this plugin removes them
+by default (smaller envelopes, nothing volatile to mask when diffing with .NET captures). Pass
+``ws_addressing=True`` to keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from zeep import Plugin
+
+from soapkit.errors import ConfigurationError
+
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSA_NAMESPACES = frozenset({"http://www.w3.org/2005/08/addressing", "http://schemas.xmlsoap.org/ws/2004/08/addressing"})
+
+
+@dataclass(frozen=True)
+class TimeZoneHeader:
+    """The optional NetServer ``TimeZone`` header: a SuperOffice time zone id and/or location code."""
+
+    so_time_zone_id: int | None = None
+    so_time_zone_location_code: str | None = None
+
+    def as_value(self) -> dict[str, Any]:
+        return {"SoTimeZoneId": self.so_time_zone_id, "SoTimeZoneLocationCode": self.so_time_zone_location_code}
+
+
+class SuperOfficeHeaders(Plugin):  # type: ignore[misc]
+    """Injects the headers an operation declares. ``ticket`` is called per request for a valid credential."""
+
+    def __init__(
+        self,
+        application_token: str | None,
+        *,
+        ticket: Callable[[], str] | None = None,
+        context_identifier: str | None = None,
+        time_zone: TimeZoneHeader | None = None,
+        ws_addressing: bool = False,
+    ) -> None:
+        self._application_token = application_token
+        self._ticket = ticket
+        self._context_identifier = context_identifier
+        self._time_zone = time_zone
+        self.ws_addressing = ws_addressing
+
+    def __repr__(self) -> str:
+        return f"SuperOfficeHeaders(application_token=***, context_identifier={self._context_identifier!r})"
+
+    def _value(self, name: str) -> Any:
+        if name == "ApplicationToken":
+            if not self._application_token:
+                raise ConfigurationError(
+                    "This operation needs the ApplicationToken header, but no application token was given.",
+                    hint="Pass app_token= (your application's client secret) or set SOAPKIT_APP_TOKEN.",
+                )
+            return self._application_token
+        if name == "ContextIdentifier":
+            if not self._context_identifier:
+                raise ConfigurationError("This operation needs a ContextIdentifier (e.g. Cust12345).")
+            return self._context_identifier
+        if name == "Credentials":
+            if self._ticket is None:
+                raise ConfigurationError("This operation needs Credentials, but no credential was given.")
+            return {"Ticket": self._ticket()}
+        if name == "TimeZone":
+            return self._time_zone.as_value() if self._time_zone else None
+        return None
+
+    def egress(self, envelope: etree._Element, http_headers: dict[str, str], operation: Any, binding_options: Any):
+        declared = operation.input.header
+        header = envelope.find(f"{{{SOAP11_ENV}}}Header")
+        if not self.ws_addressing and header is not None:
+            for child in list(header):
+                if isinstance(child.tag, str) and etree.QName(child).namespace in WSA_NAMESPACES:
+                    header.remove(child)
+        if declared is not None and declared.type.elements:
+            if header is None:
+                header = etree.Element(f"{{{SOAP11_ENV}}}Header")
+                envelope.insert(0, header)
+            present = {child.tag for child in header}
+            for name, element in declared.type.elements:
+                if element.qname.text in present:
+                    continue  # given explicitly by the caller (_soapheaders): theirs wins
+                value = self._value(name)
+                if value is not None:
+                    element.render(header, value)
+        if header is not None and len(header) == 0:
+            envelope.remove(header)
+        etree.cleanup_namespaces(envelope)
+        return envelope, http_headers

@@ -1,0 +1,46 @@
+"""HTTP helpers shared by every non-SOAP request soapkit makes (state, JWKS, REST exchange, OAuth).
+
+One place maps ``requests`` failures to soapkit's exception hierarchy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from soapkit.errors import ConnectionFailed, RateLimited, RequestTimeout
+
+USER_AGENT = "soapkit/0.1 (+python)"
+
+
+def new_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    # A SuperOffice client never wants the machine's proxy settings to see its secrets by surprise,
+    # but corporate networks need them: keep requests' default (trust_env) and document it.
+    return session
+
+
+def send(session: requests.Session, method: str, url: str, *, timeout: float = 30.0, **kwargs: Any) -> requests.Response:
+    """Send one request; transport failures and HTTP 429 become soapkit errors."""
+    try:
+        response = session.request(method, url, timeout=timeout, **kwargs)
+    except requests.Timeout:
+        raise RequestTimeout(f"{method} {url} timed out after {timeout:g} s.") from None
+    except requests.ConnectionError as error:
+        raise ConnectionFailed(f"{method} {url} failed: {type(error).__name__}: {error}") from None
+    if response.status_code == 429:
+        raise RateLimited(f"{method} {url} was rate limited (HTTP 429).", retry_after=retry_after(response),
+                          body=response.text)
+    return response
+
+
+def retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
