@@ -1,3 +1,52 @@
-"""soapkit: call SuperOffice CRM Online SOAP agents from Python."""
+"""soapkit: call SuperOffice CRM Online SOAP agents from Python.
+
+>>> so = soapkit.connect("Cust12345", env="sod", app_token=SECRET, credentials=SystemUser(token, key))
+>>> so.ContactAgent.GetContactEntity(5)
+"""
+
+from soapkit.catalog import Catalog
+from soapkit.client import SuperOfficeClient, connect
+from soapkit.credentials import Credential, StaticToken, SystemUser, sign_system_token
+from soapkit.debug import Recorder
+from soapkit.errors import (
+    AgentError,
+    AuthenticationFailed,
+    ConfigurationError,
+    CredentialError,
+    CredentialRejected,
+    HttpError,
+    SoapFault,
+    SoapkitError,
+    TenantNotRunning,
+    TokenValidationError,
+    TransportError,
+)
+from soapkit.headers import TimeZoneHeader
+from soapkit.tenant import Environment
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AgentError",
+    "AuthenticationFailed",
+    "Catalog",
+    "ConfigurationError",
+    "Credential",
+    "CredentialError",
+    "CredentialRejected",
+    "Environment",
+    "HttpError",
+    "Recorder",
+    "SoapFault",
+    "SoapkitError",
+    "StaticToken",
+    "SuperOfficeClient",
+    "SystemUser",
+    "TenantNotRunning",
+    "TimeZoneHeader",
+    "TokenValidationError",
+    "TransportError",
+    "__version__",
+    "connect",
+    "sign_system_token",
+]

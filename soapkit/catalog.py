@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import zeep
 from zeep.proxy import ServiceProxy
@@ -63,13 +64,15 @@ class ServiceDescription:
 
     @property
     def binding(self) -> Soap11Binding:
-        return self.document.bindings[self.binding_name]
+        binding = self.document.bindings[self.binding_name]
+        assert isinstance(binding, Soap11Binding)
+        return binding
 
     @property
     def operation_names(self) -> list[str]:
         return sorted(self.binding._operations)
 
-    def operation(self, name: str):  # type: ignore[no-untyped-def]
+    def operation(self, name: str) -> Any:
         try:
             return self.binding._operations[name]
         except KeyError:
@@ -141,7 +144,7 @@ class Catalog:
     def _parse(self, name: str, version: str) -> ServiceDescription:
         path = self.path(name, version)
         try:
-            document = Document(str(path), zeep.Transport(), settings=self._settings)
+            document = Document(str(path), zeep.Transport(), settings=self._settings)  # type: ignore[arg-type]
         except Exception as error:  # zeep raises many types for a broken file
             raise WsdlError(f"Cannot parse {path}: {type(error).__name__}: {error}") from None
         self.parse_count += 1

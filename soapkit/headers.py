@@ -37,7 +37,7 @@ class TimeZoneHeader:
         return {"SoTimeZoneId": self.so_time_zone_id, "SoTimeZoneLocationCode": self.so_time_zone_location_code}
 
 
-class SuperOfficeHeaders(Plugin):  # type: ignore[misc]
+class SuperOfficeHeaders(Plugin):
     """Injects the headers an operation declares. ``ticket`` is called per request for a valid credential."""
 
     def __init__(

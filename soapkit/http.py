@@ -22,7 +22,9 @@ def new_session() -> requests.Session:
     return session
 
 
-def send(session: requests.Session, method: str, url: str, *, timeout: float = 30.0, **kwargs: Any) -> requests.Response:
+def send(
+    session: requests.Session, method: str, url: str, *, timeout: float = 30.0, **kwargs: Any
+) -> requests.Response:
     """Send one request; transport failures and HTTP 429 become soapkit errors."""
     try:
         response = session.request(method, url, timeout=timeout, **kwargs)

@@ -1,0 +1,30 @@
+"""Credentials: one interface, several providers (system user, static tickets and tokens, ...)."""
+
+from soapkit.credentials.base import (
+    AuthContext,
+    Credential,
+    CredentialCache,
+    IssuedCredential,
+    MemoryCache,
+    StaticToken,
+)
+from soapkit.credentials.keys import load_private_key, load_public_key, private_key_to_pem, private_key_to_xml
+from soapkit.credentials.signing import SignedSystemToken, sign_system_token
+from soapkit.credentials.system_user import SystemUser, exchange_signed_token
+
+__all__ = [
+    "AuthContext",
+    "Credential",
+    "CredentialCache",
+    "IssuedCredential",
+    "MemoryCache",
+    "SignedSystemToken",
+    "StaticToken",
+    "SystemUser",
+    "exchange_signed_token",
+    "load_private_key",
+    "load_public_key",
+    "private_key_to_pem",
+    "private_key_to_xml",
+    "sign_system_token",
+]

@@ -148,6 +148,7 @@ def load_public_key(source: str | bytes | os.PathLike[str]) -> rsa.RSAPublicKey:
     data = _read_source(source).strip()
     if data.startswith(b"<"):
         return public_key_from_xml(data)
+    key: object
     try:
         if b"CERTIFICATE" in data:
             key = x509.load_pem_x509_certificate(data).public_key()

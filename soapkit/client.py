@@ -1,0 +1,136 @@
+"""``soapkit.connect(...)``: one object per (environment, tenant, application, credential)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+
+from soapkit.agents import AgentProxy
+from soapkit.catalog import DEFAULT_VERSION, Catalog, default_catalog
+from soapkit.credentials.base import AuthContext, Credential, StaticToken
+from soapkit.credentials.jwt_validation import JwksCache
+from soapkit.debug import Recorder
+from soapkit.errors import ConfigurationError
+from soapkit.headers import TimeZoneHeader
+from soapkit.http import new_session
+from soapkit.tenant import Environment, TenantDirectory, validate_context_identifier
+from soapkit.transport import SoapkitTransport
+
+
+class SuperOfficeClient:
+    """Agents of one tenant: ``client.ContactAgent.GetContactEntity(5)``.
+
+    Attribute names ending in ``Agent`` (``ContactAgent``) or naming a service (``Contact``) give an
+    :class:`~soapkit.agents.AgentProxy` generated from the cached WSDL of that service.
+    """
+
+    def __init__(
+        self,
+        context_identifier: str,
+        *,
+        env: str | Environment,
+        app_token: str | None,
+        credentials: Credential,
+        catalog: Catalog | None = None,
+        version: str = DEFAULT_VERSION,
+        timeout: float = 30.0,
+        time_zone: TimeZoneHeader | None = None,
+        recorder: Recorder | None = None,
+        ws_addressing: bool = False,
+        session: requests.Session | None = None,
+        client_id: str | None = None,
+    ) -> None:
+        if not isinstance(credentials, Credential):
+            raise ConfigurationError(
+                f"credentials must be a soapkit Credential, not {type(credentials).__name__}.",
+                hint="Use SystemUser(token, key), AccessToken(...), or pass a ticket string via ticket=.",
+            )
+        environment = Environment.resolve(env)
+        self.session = session or new_session()
+        self.catalog = catalog or default_catalog()
+        self.version = version
+        self.time_zone = time_zone
+        self.ws_addressing = ws_addressing
+        self.recorder = recorder
+        self.credentials = credentials
+        self.transport = SoapkitTransport(self.session, timeout=timeout, recorder=recorder)
+        self.tenants = TenantDirectory(environment, self.session, timeout=timeout)
+        self.context = AuthContext(
+            environment=environment,
+            context_identifier=validate_context_identifier(context_identifier),
+            application_token=app_token,
+            session=self.session,
+            jwks=JwksCache(environment.jwks_url, self.session, timeout=timeout),
+            catalog=self.catalog,
+            client_id=client_id,
+            timeout=timeout,
+        )
+        self._agents: dict[str, AgentProxy] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (f"SuperOfficeClient({self.context.context_identifier!r}, env={self.context.environment.name!r}, "
+                f"credentials={self.credentials!r})")
+
+    # --- what the agents need ----------------------------------------------------------------------
+
+    def ticket(self) -> str:
+        """A valid ticket or access token for this tenant (cached; refreshed when needed)."""
+        return self.credentials.token(self.context)
+
+    def services_url(self) -> str:
+        """The tenant's current ``.../Remote/{version}/`` folder, from the state endpoint."""
+        return self.tenants.locate(self.context.context_identifier).services_url(self.version)
+
+    def agent(self, name: str) -> AgentProxy:
+        with self._lock:
+            proxy = self._agents.get(name)
+            if proxy is None:
+                proxy = AgentProxy(self, name)
+                self._agents[proxy.name] = proxy
+                self._agents[name] = proxy
+            return proxy
+
+    def __getattr__(self, name: str) -> AgentProxy:
+        if name.startswith("_") or not name[:1].isupper():
+            raise AttributeError(name)
+        return self.agent(name)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> SuperOfficeClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def connect(
+    context_identifier: str,
+    *,
+    env: str | Environment = "online",
+    app_token: str | None = None,
+    credentials: Credential | None = None,
+    ticket: str | None = None,
+    wsdl_dirs: Sequence[str | os.PathLike[str]] | None = None,
+    **options: Any,
+) -> SuperOfficeClient:
+    """Connect to a tenant. ``app_token`` is the application's client secret (``SOAPKIT_APP_TOKEN``).
+
+    Give either ``credentials`` (a :class:`~soapkit.credentials.base.Credential` such as ``SystemUser``)
+    or ``ticket`` (a ``7T:`` ticket or ``8A:`` access token obtained elsewhere).
+    """
+    if credentials is None and ticket is None:
+        raise ConfigurationError("connect() needs credentials= or ticket=.",
+                                 hint="For a background service: credentials=SystemUser(system_user_token, key).")
+    if credentials is not None and ticket is not None:
+        raise ConfigurationError("Give credentials= or ticket=, not both.")
+    app_token = app_token or os.environ.get("SOAPKIT_APP_TOKEN")
+    catalog = Catalog(wsdl_dirs) if wsdl_dirs else None
+    return SuperOfficeClient(context_identifier, env=env, app_token=app_token,
+                             credentials=credentials or StaticToken(ticket or ""), catalog=catalog, **options)

@@ -1,0 +1,164 @@
+"""The system-user flow: sign the system-user token, exchange it at PartnerSystemUserService, validate.
+
+``SystemUser(token, key)`` is a :class:`~soapkit.credentials.base.Credential`: it exchanges at most
+once per ``reuse_for`` seconds (tickets live 6 hours, sliding with use; SuperOffice asks partners not
+to fetch more than about once an hour, so the default is one hour) and otherwise serves the cache.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from soapkit.catalog import PARTNER_SERVICE
+from soapkit.credentials.base import AuthContext, Credential, CredentialCache, IssuedCredential, fingerprint
+from soapkit.credentials.jwt_validation import CLAIM_PREFIX, TICKET_CLAIM, validate_system_user_jwt
+from soapkit.credentials.keys import KeySource, load_private_key
+from soapkit.credentials.signing import sign_system_token
+from soapkit.errors import AuthenticationFailed, ConfigurationError, CredentialError, TokenValidationError
+from soapkit.headers import SuperOfficeHeaders
+from soapkit.http import send
+from soapkit.transport import SoapkitTransport, soap_errors
+
+ExchangeMethod = Literal["soap", "rest"]
+TokenType = Literal["Jwt", "Saml"]
+
+# Documented PartnerSystemUserService error codes, for messages and hints.
+ERROR_CODES = {1: "Revoked", 2: "InvalidRedirectUrl", 3: "Expired", 4: "Denied", 5: "NeedsReapproval",
+               6: "InvalidTimestamp", 7: "InvalidSignature"}
+_HINTS = {
+    "InvalidTimestamp": "The signing time is outside the server's window: check this machine's clock (UTC).",
+    "InvalidSignature": "The signature does not verify: use the private key registered for this application.",
+    "Revoked": "An administrator removed the app's consent: the tenant must install (approve) it again.",
+    "NeedsReapproval": "The app's requested rights changed: an administrator must approve it again.",
+    "Denied": "Check the client secret (ApplicationToken) and the context identifier.",
+    "Expired": "The system-user token has expired: get the new one from the install callback.",
+}
+
+
+def _hint_for(message: str | None) -> str | None:
+    for name, hint in _HINTS.items():
+        if message and name.lower() in message.lower():
+            return hint
+    return None
+
+
+def exchange_signed_token(
+    context: AuthContext,
+    signed_token: str,
+    *,
+    method: ExchangeMethod = "soap",
+    token_type: TokenType = "Jwt",
+    transport: SoapkitTransport | None = None,
+) -> str:
+    """Exchange a signed system-user token for a JWT (or base64 SAML) at PartnerSystemUserService."""
+    if not context.application_token:
+        raise ConfigurationError("The system-user exchange needs the application token (client secret).",
+                                 hint="Pass app_token= or set SOAPKIT_APP_TOKEN.")
+    if method == "soap":
+        successful, token, error = _exchange_soap(context, signed_token, token_type, transport)
+    elif method == "rest":
+        successful, token, error = _exchange_rest(context, signed_token, token_type)
+    else:
+        raise ConfigurationError(f"Unknown exchange method {method!r}.", hint="Use 'soap' or 'rest'.")
+    if not successful or not token:
+        raise AuthenticationFailed(
+            f"PartnerSystemUserService refused the system-user token for {context.context_identifier}: "
+            f"{error or 'no reason given'}",
+            server_message=error,
+            hint=_hint_for(error),
+        )
+    return token
+
+
+def _exchange_soap(context: AuthContext, signed: str, token_type: str,
+                   transport: SoapkitTransport | None) -> tuple[bool, str | None, str | None]:
+    plugin = SuperOfficeHeaders(context.application_token, context_identifier=context.context_identifier)
+    _, service = context.catalog.bind(
+        PARTNER_SERVICE,
+        context.environment.partner_service_url,
+        transport=transport or SoapkitTransport(context.session, timeout=context.timeout),
+        plugins=[plugin],
+    )
+    with soap_errors():
+        answer = service.Authenticate(SignedSystemToken=signed, ReturnTokenType=token_type)
+    return bool(answer.IsSuccessful), answer.Token, answer.ErrorMessage
+
+
+def _exchange_rest(context: AuthContext, signed: str, token_type: str) -> tuple[bool, str | None, str | None]:
+    payload = {
+        "SignedSystemToken": signed,
+        "ApplicationToken": context.application_token,
+        "ContextIdentifier": context.context_identifier,
+        "ReturnTokenType": token_type.upper() if token_type == "Jwt" else token_type,
+    }
+    response = send(context.session, "POST", context.environment.partner_rest_url, json=payload,
+                    timeout=context.timeout)
+    try:
+        data: dict[str, Any] = response.json()
+    except ValueError:
+        raise AuthenticationFailed(
+            f"PartnerSystemUserService (REST) answered HTTP {response.status_code} without JSON."
+        ) from None
+    return bool(data.get("IsSuccessful")), data.get("Token"), data.get("ErrorMessage")
+
+
+class SystemUser(Credential):
+    """A background service acting as the tenant's system user, through a signed system-user token."""
+
+    kind = "system_user"
+
+    def __init__(
+        self,
+        system_user_token: str,
+        private_key: KeySource,
+        *,
+        method: ExchangeMethod = "soap",
+        token_type: TokenType = "Jwt",
+        reuse_for: float = 3600.0,
+        cache: CredentialCache | None = None,
+        leeway: float = 60.0,
+        saml_validator: Callable[[str, AuthContext], dict[str, Any]] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(cache=cache, refresh_margin=0.0, clock=clock)
+        if not system_user_token or not system_user_token.strip():
+            raise ConfigurationError("The system-user token is empty.",
+                                     hint="It is the system_token claim received when the tenant installed the app.")
+        self._system_user_token = system_user_token
+        self._private_key = load_private_key(private_key)
+        self.method: ExchangeMethod = method
+        self.token_type: TokenType = token_type
+        self.reuse_for = reuse_for
+        self.leeway = leeway
+        self._saml_validator = saml_validator
+
+    def identity(self) -> str:
+        return fingerprint(self._system_user_token)
+
+    def sign(self) -> str:
+        return sign_system_token(self._system_user_token, self._private_key)
+
+    def fetch(self, context: AuthContext) -> IssuedCredential:
+        token = exchange_signed_token(context, self.sign(), method=self.method, token_type=self.token_type)
+        claims = self._validate(token, context)
+        ticket = claims.get(TICKET_CLAIM)
+        if not ticket:
+            raise TokenValidationError("The token carries no ticket claim.")
+        tenant = claims.get(CLAIM_PREFIX + "ctx")
+        if tenant and str(tenant).lower() != context.context_identifier.lower():
+            raise TokenValidationError(f"The token was issued for {tenant}, not {context.context_identifier}.")
+        return IssuedCredential(str(ticket), self._clock() + self.reuse_for, claims)
+
+    def _validate(self, token: str, context: AuthContext) -> dict[str, Any]:
+        if self.token_type == "Jwt":
+            return validate_system_user_jwt(token, context.jwks, leeway=self.leeway)
+        if self._saml_validator is None:
+            try:
+                from soapkit.credentials.saml import validate_system_user_saml
+            except ImportError:
+                raise CredentialError("SAML validation is not available in this build.",
+                                      hint="Use token_type='Jwt' (the default).") from None
+            return validate_system_user_saml(token, context)
+        return self._saml_validator(token, context)

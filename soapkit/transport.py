@@ -1,0 +1,121 @@
+"""The zeep transport soapkit uses, and the mapping of SOAP-level failures to soapkit errors.
+
+:class:`SoapkitTransport` sees every exchange on the wire: it hands request and response to the
+recorder (if any) and turns HTTP statuses that carry no SOAP answer (401, 421, 429, 5xx without a
+fault, ...) and network failures into typed errors before zeep tries to parse them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import requests
+import zeep
+import zeep.exceptions
+from lxml import etree
+
+from soapkit.errors import (
+    ConnectionFailed,
+    CredentialRejected,
+    HttpError,
+    RateLimited,
+    RequestTimeout,
+    SoapFault,
+    WrongSubdomain,
+)
+from soapkit.http import retry_after
+
+if TYPE_CHECKING:
+    from soapkit.debug import Recorder
+
+# Words with which SuperOffice (and the sandbox) say "your ticket/token is not (any longer) good".
+_CREDENTIAL_WORDS = ("credential", "ticket", "token", "authenticat", "unauthori", "not logged in", "expired")
+
+
+def looks_like_credential_failure(*texts: str | None) -> bool:
+    joined = " ".join(t for t in texts if t).lower()
+    return any(word in joined for word in _CREDENTIAL_WORDS)
+
+
+class SoapkitTransport(zeep.Transport):
+    """A zeep transport with timeouts, wire-level recording and HTTP status mapping."""
+
+    def __init__(self, session: requests.Session, *, timeout: float = 30.0, recorder: Recorder | None = None):
+        super().__init__(session=session, timeout=timeout, operation_timeout=timeout)
+        self.recorder = recorder
+
+    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
+        body = message.encode("utf-8") if isinstance(message, str) else message
+        started = time.perf_counter()
+        try:
+            response = self.session.post(address, data=body, headers=headers, timeout=self.operation_timeout)
+        except requests.Timeout:
+            self._record(address, headers, body, None, started)
+            raise RequestTimeout(f"POST {address} timed out after {self.operation_timeout:g} s.") from None
+        except requests.ConnectionError as error:
+            self._record(address, headers, body, None, started)
+            raise ConnectionFailed(f"POST {address} failed: {type(error).__name__}: {error}") from None
+        self._record(address, headers, body, response, started)
+        _raise_for_status(address, response)
+        return response
+
+    def _record(self, address: str, headers: dict[str, str], body: bytes,
+                response: requests.Response | None, started: float) -> None:
+        if self.recorder is not None:
+            self.recorder.record(address, headers, body, response, time.perf_counter() - started)
+
+
+def _is_soap(response: requests.Response) -> bool:
+    content_type = response.headers.get("Content-Type", "")
+    return "xml" in content_type and b"Envelope" in response.content[:2000]
+
+
+def _raise_for_status(address: str, response: requests.Response) -> None:
+    status = response.status_code
+    if status == 200 or (status == 500 and _is_soap(response)):
+        return  # a SOAP answer: zeep parses it (a 500 carries a Fault)
+    text = response.text
+    if status == 421:
+        raise WrongSubdomain(421, f"{address} answered 421: {text.strip()[:200] or 'wrong subdomain'}.", body=text)
+    if status == 429:
+        raise RateLimited(f"{address} is rate limiting (HTTP 429).", retry_after=retry_after(response), body=text)
+    if status in (401, 403):
+        raise CredentialRejected(f"{address} refused the credential (HTTP {status}).")
+    hints = {
+        404: "The service does not exist at this address: check the services version and the tenant endpoint.",
+        503: "The tenant or service is unavailable (maintenance?). Retry later.",
+    }
+    raise HttpError(status, f"{address} answered HTTP {status} without a SOAP response.", body=text,
+                    hint=hints.get(status, "Retry later; if it persists, capture the exchange with --trace."))
+
+
+@contextmanager
+def soap_errors() -> Iterator[None]:
+    """Translate zeep's exceptions into soapkit's hierarchy."""
+    try:
+        yield
+    except zeep.exceptions.Fault as fault:
+        detail = etree.tostring(fault.detail).decode() if fault.detail is not None else None
+        if looks_like_credential_failure(fault.message, fault.code, detail):
+            raise CredentialRejected(f"SOAP Fault: {fault.message}") from None
+        raise SoapFault(f"SOAP Fault {fault.code or ''}: {fault.message}".replace("  ", " "),
+                        code=fault.code, detail=detail) from None
+    except zeep.exceptions.TransportError as error:
+        raise HttpError(error.status_code, f"HTTP {error.status_code}: {error.message}",
+                        body=_text(error.content)) from None
+    except zeep.exceptions.XMLSyntaxError as error:
+        raise HttpError(200, f"The server's answer is not valid XML: {error}") from None
+    except zeep.exceptions.ValidationError as error:
+        from soapkit.errors import ConfigurationError
+
+        raise ConfigurationError(f"Invalid argument: {error}",
+                                 hint="Check the parameter types with `soapkit describe`.") from None
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, bytes):
+        return content.decode("utf-8", "replace")
+    return str(content or "")
