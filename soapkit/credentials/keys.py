@@ -105,7 +105,7 @@ def _read_source(source: str | bytes | os.PathLike[str]) -> bytes:
     if isinstance(source, bytes):
         return source
     text = os.fspath(source)
-    if "<RSAKeyValue" in text or "-----BEGIN" in text:
+    if text.lstrip("\ufeff \t\r\n").startswith("<") or "-----BEGIN" in text:
         return text.encode("utf-8")
     path = Path(text).expanduser()
     try:
