@@ -381,9 +381,7 @@ def _prefixed(qname: etree.QName) -> str:
 def _sorted_attributes(node: etree._Element) -> list[tuple[str, str]]:
     local = etree.QName(node).localname
     items = [
-        (str(name), str(value))
-        for name, value in node.attrib.items()
-        if (local, name, value) not in DEFAULT_ATTRIBUTES
+        (str(name), str(value)) for name, value in node.attrib.items() if (local, name, value) not in DEFAULT_ATTRIBUTES
     ]
     if any("}" in name for name, _ in items):
         raise ContractError(f"namespaced attribute on xs:{local} (line {node.sourceline}) is not supported")
@@ -436,9 +434,7 @@ class SharedSchema:
             )
 
 
-def _schema_root(
-    namespace: str, imports: dict[str, str], attribute_qualified: bool = False
-) -> etree._Element:
+def _schema_root(namespace: str, imports: dict[str, str], attribute_qualified: bool = False) -> etree._Element:
     used = {XS: PREFIXES[XS], namespace: PREFIXES[namespace]}
     used.update({ns: PREFIXES[ns] for ns in imports})
     schema = etree.Element(_x("schema"), nsmap={prefix: ns for ns, prefix in used.items()})
@@ -518,9 +514,7 @@ def _fill_schema(
 
     def place(names: list[str], title: str) -> None:
         keys = [
-            ("element", name)
-            for name in names
-            if ("element", name) in components and ("element", name) not in placed
+            ("element", name) for name in names if ("element", name) in components and ("element", name) not in placed
         ]
         if not keys:
             return
@@ -556,9 +550,7 @@ def build_schema_files(services: list[BuiltService]) -> dict[str, bytes]:
         by_namespace.setdefault(etree.QName(key[1]).namespace or "", {})[key] = node
     unexpected = set(by_namespace) - {NS88, *SIDE_SCHEMAS}
     if unexpected:
-        raise ContractError(
-            f"the Services88 closure uses namespaces without a schema file: {sorted(unexpected)}"
-        )
+        raise ContractError(f"the Services88 closure uses namespaces without a schema file: {sorted(unexpected)}")
     for namespace, components in by_namespace.items():
         file_name = SIDE_SCHEMAS.get(namespace, SHARED_SCHEMA)
         imports = {ns: SIDE_SCHEMAS[ns] for ns in sorted(_namespaces_used(components.values()) - {namespace})}
@@ -569,9 +561,7 @@ def build_schema_files(services: list[BuiltService]) -> dict[str, bytes]:
     return files
 
 
-def _message(
-    root: etree._Element, name: str, parts: list[tuple[str, etree.QName]], seen: dict[str, bytes]
-) -> None:
+def _message(root: etree._Element, name: str, parts: list[tuple[str, etree.QName]], seen: dict[str, bytes]) -> None:
     message = etree.Element(_w("message"), name=name)
     for part_name, element in parts:
         etree.SubElement(message, _w("part"), name=part_name, element=_prefixed(element))
@@ -631,9 +621,7 @@ def build_service_wsdl(service: BuiltService, schemas: list[etree._Element]) -> 
     port.set("binding", f"{PREFIXES[tns]}:{contract.binding}")
     etree.SubElement(port, _s("address"), location=service.spec.address)
 
-    what = (
-        f"soapkit's WSDL for {service.spec.name} (SOAP 1.1; the address is a placeholder, always re-pointed)"
-    )
+    what = f"soapkit's WSDL for {service.spec.name} (SOAP 1.1; the address is a placeholder, always re-pointed)"
     return _document(root, _banner(what, [service.spec]))
 
 
@@ -669,9 +657,7 @@ def load_service(reference_dir: Path, spec: ServiceSpec) -> BuiltService:
         for side in (operation.input, operation.output):
             roots.append(side.body)
             roots.extend(element for _, element in side.headers)
-    return BuiltService(
-        spec=spec, contract=contract, operations=operations, keys=sorted(closure(contract, roots))
-    )
+    return BuiltService(spec=spec, contract=contract, operations=operations, keys=sorted(closure(contract, roots)))
 
 
 def build(reference_dir: Path, specs: Iterable[ServiceSpec] = SHIPPED) -> dict[str, bytes]:
