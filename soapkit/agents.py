@@ -31,8 +31,20 @@ def unwrap(result: Any) -> Any:
     if header is not None:
         _raise_if_failed(header)
     if _has(body, "Response"):
-        return body["Response"]
+        return flatten_array(body["Response"])
     return body
+
+
+def flatten_array(value: Any) -> Any:
+    """``ArrayOfPerson`` with its one repeated ``Person`` child becomes a plain list (empty when nil)."""
+    xsd_type = getattr(value, "_xsd_type", None)
+    name = getattr(xsd_type, "name", None) or ""
+    if name.startswith("ArrayOf"):
+        fields = list(value)
+        if len(fields) == 1:
+            items = value[fields[0]]
+            return list(items) if items is not None else []
+    return value
 
 
 def _has(value: Any, name: str) -> bool:
