@@ -37,7 +37,7 @@ def contenders(catalog: Catalog) -> dict[str, dict[str, Callable[[], object]]]:
     plugin = SuperOfficeHeaders("app-secret", ticket=lambda: "7T:ticket")
     so_client, so_proxy = catalog.bind("Contact", ADDRESS, plugins=[plugin])
     plain = zeep.Client(str(catalog.path("Contact")))
-    plain_proxy = plain.create_service("{%s}BasicHttpBinding_Contact" % NS, ADDRESS)
+    plain_proxy = plain.create_service(f"{{{NS}}}BasicHttpBinding_Contact", ADDRESS)
     headers = {"ApplicationToken": "app-secret", "Credentials": {"Ticket": "7T:ticket"}}
     answer = _response_bytes(catalog)
     operation = catalog.describe("Contact").operation("GetContactEntity")
