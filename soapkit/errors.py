@@ -45,6 +45,12 @@ class WsdlError(ConfigurationError):
     """A cached WSDL is missing or cannot be parsed."""
 
 
+class CaptureFormatError(ConfigurationError):
+    """A capture file or saved envelope cannot be read (not JSON/XML, wrong format or version)."""
+
+    default_hint = "Give a capture file written by soapkit (Recorder.save, --save-capture) or a raw SOAP envelope."
+
+
 class UnknownOperationError(ConfigurationError, AttributeError):
     """An agent or operation name that the WSDL does not describe."""
 
@@ -179,3 +185,37 @@ class AgentError(ServiceError):
         self.friendly_text = friendly_text
         self.source = source
         super().__init__(message, hint=hint)
+
+
+# --- credential caches -------------------------------------------------------------------------
+
+
+class CacheError(SoapkitError):
+    """A credential cache (file, Redis, ...) cannot be read, written or locked."""
+
+
+class CacheCorrupted(CacheError):
+    """A cache entry cannot be read (truncated, not JSON, unreadable): soapkit treats it as missing."""
+
+    default_hint = "soapkit fetches a fresh credential and overwrites the entry; delete the file if this repeats."
+
+
+class CacheKeyError(CacheError, ConfigurationError):
+    """The cache is encrypted with another key than the one configured, or no key is configured."""
+
+    default_hint = (
+        "Set SOAPKIT_CACHE_KEY (or cache_key_file) to the key the cache was written with, "
+        "or delete the cache entry to start over with the new key."
+    )
+
+
+class CacheLockTimeout(CacheError):
+    """Another thread or process held the cache lock for a credential too long."""
+
+    default_hint = "Another process is obtaining this credential and has not finished; check it is not stuck."
+
+
+class CacheUnavailable(CacheError):
+    """The cache back-end (for example the Redis server) cannot be reached."""
+
+    default_hint = "Check the cache URL (SOAPKIT_CACHE) and that the server is running and reachable."
