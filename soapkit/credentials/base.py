@@ -10,14 +10,18 @@ the value is no longer good. Providers only implement :meth:`Credential.fetch`.
 from __future__ import annotations
 
 import abc
+import contextlib
 import hashlib
+import logging
+import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from soapkit.errors import CredentialRejected, SoapkitError
+from soapkit.errors import CacheLockTimeout, CredentialRejected, SoapkitError
 from soapkit.redaction import mask
 
 if TYPE_CHECKING:
@@ -26,6 +30,8 @@ if TYPE_CHECKING:
     from soapkit.catalog import Catalog
     from soapkit.credentials.jwt_validation import JwksCache
     from soapkit.tenant import Environment
+
+logger = logging.getLogger("soapkit.credentials")
 
 
 @dataclass(frozen=True, repr=False)
@@ -42,6 +48,28 @@ class IssuedCredential:
 
     def usable(self, now: float, margin: float = 0.0) -> bool:
         return self.expires_at - margin > now
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for shared caches (an endless lifetime is stored as ``null``)."""
+        return {
+            "value": self.value,
+            "expires_at": self.expires_at if math.isfinite(self.expires_at) else None,
+            "claims": dict(self.claims),
+            "refresh_token": self.refresh_token,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IssuedCredential:
+        """The inverse of :meth:`to_dict`; raises ``ValueError`` on anything malformed."""
+        value, expires_at = data.get("value"), data.get("expires_at")
+        claims, refresh_token = data.get("claims") or {}, data.get("refresh_token")
+        if not isinstance(value, str) or not value:
+            raise ValueError("entry has no credential value")
+        if expires_at is not None and (isinstance(expires_at, bool) or not isinstance(expires_at, (int, float))):
+            raise ValueError("entry has a non-numeric expiry")
+        if not isinstance(claims, dict) or not (refresh_token is None or isinstance(refresh_token, str)):
+            raise ValueError("entry has malformed claims or refresh token")
+        return cls(value, float("inf") if expires_at is None else float(expires_at), claims, refresh_token)
 
 
 @dataclass(frozen=True, repr=False)
@@ -63,7 +91,13 @@ class AuthContext:
 
 
 class CredentialCache(Protocol):
-    """Where issued credentials are kept between calls (memory, file, Redis, ...)."""
+    """Where issued credentials are kept between calls (memory, file, Redis, ...).
+
+    A cache may also offer ``lock(key)``, a context manager that excludes every other holder of the same
+    key, in every thread and process that shares the cache (see :class:`LockingCache`).
+    :meth:`Credential.issued` holds it around "look again, fetch, store", so a fleet sharing one cache
+    fetches once. Caches without ``lock`` still work: single flight is then per process.
+    """
 
     def get(self, key: str) -> IssuedCredential | None: ...
 
@@ -72,12 +106,48 @@ class CredentialCache(Protocol):
     def delete(self, key: str) -> None: ...
 
 
+@runtime_checkable
+class LockingCache(CredentialCache, Protocol):
+    """A :class:`CredentialCache` with the optional cross-thread, cross-process ``lock(key)``."""
+
+    def lock(self, key: str) -> AbstractContextManager[None]: ...
+
+
+def cache_lock(cache: CredentialCache, key: str) -> AbstractContextManager[None]:
+    """The cache's own lock for ``key`` when it has one; otherwise nothing to hold."""
+    lock = getattr(cache, "lock", None)
+    return lock(key) if callable(lock) else contextlib.nullcontext()
+
+
+class KeyedLocks:
+    """One lock per key, created on first use (keys are few: one per tenant and identity)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+
+    @contextlib.contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            yield
+
+
 class MemoryCache:
     """The default cache: a dictionary guarded by a lock, for one process."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, IssuedCredential] = {}
+        self._key_locks = KeyedLocks()
+
+    def __repr__(self) -> str:
+        return f"MemoryCache(entries={len(self._entries)})"
+
+    def lock(self, key: str) -> AbstractContextManager[None]:
+        """Exclude other threads of this process working on ``key`` (other processes do not share it)."""
+        return self._key_locks.hold(key)
 
     def get(self, key: str) -> IssuedCredential | None:
         with self._lock:
@@ -115,7 +185,9 @@ class Credential(abc.ABC):
         self.cache: CredentialCache = cache or MemoryCache()
         self.refresh_margin = refresh_margin
         self._clock = clock
-        self._flight = threading.Lock()
+        self._flights = KeyedLocks()
+        self._count_lock = threading.Lock()
+        self._served = threading.local()
         self.fetch_count = 0
 
     def __repr__(self) -> str:
@@ -127,7 +199,7 @@ class Credential(abc.ABC):
 
     @abc.abstractmethod
     def fetch(self, context: AuthContext) -> IssuedCredential:
-        """Obtain a fresh credential from the server. Called at most once at a time per credential."""
+        """Obtain a fresh credential from the server. Called at most once at a time per cache key."""
 
     def cache_key(self, context: AuthContext) -> str:
         return "|".join(
@@ -143,36 +215,83 @@ class Credential(abc.ABC):
         return self.issued(context).value
 
     def issued(self, context: AuthContext) -> IssuedCredential:
+        """The cached credential while it is outside the refresh margin; otherwise a fresh one.
+
+        Single flight on two levels: a lock per cache key for the threads of this process, then the
+        cache's own ``lock(key)`` (if it has one) for every process sharing the cache. Both are taken only
+        when a refresh looks needed, and the cache is read again under each, so whoever waited finds the
+        value the holder stored instead of fetching again.
+        """
         key = self.cache_key(context)
         cached = self.cache.get(key)
-        if cached is not None and cached.usable(self._clock(), self.refresh_margin):
-            return cached
-        with self._flight:
-            cached = self.cache.get(key)  # another thread may have refreshed while we waited
-            now = self._clock()
-            if cached is not None and cached.usable(now, self.refresh_margin):
-                return cached
+        if not self._needs_refresh(cached):
+            return self._serve(key, cached)
+        with self._flights.hold(key):
+            cached = self.cache.get(key)
+            if not self._needs_refresh(cached):
+                return self._serve(key, cached)
             try:
-                fresh = self._fetch_counted(context)
-            except SoapkitError:
+                with cache_lock(self.cache, key):
+                    return self._serve(key, self._refresh_locked(context, key))
+            except CacheLockTimeout:
                 if cached is not None and cached.usable(self._clock()):
-                    return cached  # proactive refresh failed, but what we hold is still good
+                    logger.warning("%s: the cache lock is busy; using the cached credential until it expires.",
+                                   self._label(context))
+                    return self._serve(key, cached)
                 raise
-            self.cache.set(key, fresh)
-            return fresh
+
+    def _needs_refresh(self, cached: IssuedCredential | None) -> bool:
+        return cached is None or not cached.usable(self._clock(), self.refresh_margin)
+
+    def _refresh_locked(self, context: AuthContext, key: str) -> IssuedCredential:
+        cached = self.cache.get(key)  # another process may have refreshed while we waited for the lock
+        if not self._needs_refresh(cached):
+            assert cached is not None
+            return cached
+        try:
+            fresh = self._fetch_counted(context)
+        except SoapkitError as error:
+            if cached is not None and cached.usable(self._clock()):
+                logger.warning("%s: refreshing failed (%s: %s); using the cached credential until it expires.",
+                               self._label(context), type(error).__name__, error.message)
+                return cached  # proactive refresh failed, but what we hold is still good
+            raise
+        self.cache.set(key, fresh)
+        return fresh
+
+    def _serve(self, key: str, issued: IssuedCredential | None) -> IssuedCredential:
+        assert issued is not None
+        served: dict[str, str] = self._served.__dict__.setdefault("values", {})
+        served[key] = issued.value  # what this thread sent, so invalidate() drops only that value
+        return issued
+
+    def _label(self, context: AuthContext) -> str:
+        return f"{self.kind} credential for {context.context_identifier} at {context.environment.name}"
 
     def _fetch_counted(self, context: AuthContext) -> IssuedCredential:
-        self.fetch_count += 1
+        with self._count_lock:
+            self.fetch_count += 1
         return self.fetch(context)
 
-    def invalidate(self, context: AuthContext) -> None:
-        """Forget the cached value: the server said it is no longer valid."""
+    def invalidate(self, context: AuthContext, value: str | None = None) -> None:
+        """Forget the cached value: the server said it is no longer valid.
+
+        ``value`` is the rejected ticket or token; it defaults to the one this thread was last given.
+        When the cache already holds another value (a thread or process refreshed meanwhile), that value
+        is kept: many callers rejected with the same stale ticket cause one refresh, not one each.
+        """
         if not self.can_refresh:
             raise CredentialRejected(
                 f"The server rejected the given {self.kind.replace('_', ' ')}, and it cannot be renewed.",
                 hint="Obtain a new ticket or token and pass it again.",
             )
-        self.cache.delete(self.cache_key(context))
+        key = self.cache_key(context)
+        rejected = value if value is not None else self._served.__dict__.get("values", {}).get(key)
+        with self._flights.hold(key), cache_lock(self.cache, key):
+            current = self.cache.get(key)
+            if current is None or (rejected is not None and current.value != rejected):
+                return
+            self.cache.delete(key)
 
 
 class StaticToken(Credential):
