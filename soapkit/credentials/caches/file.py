@@ -1,0 +1,171 @@
+"""A credential cache in a folder, shared by the processes of one machine.
+
+One JSON file per entry (``<sha256 of key>.json``, mode 0600) in a folder of mode 0700; writes go to a
+temporary file in the same folder that is then renamed over the entry (``os.replace``), so a reader or a
+crash never sees half an entry. ``lock(key)`` takes an exclusive ``flock`` on ``<hash>.lock``: the lock
+dies with its process, so a crashed holder never blocks the others. An entry that cannot be read or
+parsed is logged (without its content) and treated as missing; it is overwritten by the next fetch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import logging
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from soapkit.credentials.base import IssuedCredential
+from soapkit.credentials.caches.codec import EncryptionKey, EntryCodec, as_cipher
+from soapkit.errors import CacheCorrupted, CacheError, CacheLockTimeout, ConfigurationError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+logger = logging.getLogger("soapkit.credentials.cache")
+
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+TEMP_PREFIX = ".tmp-"
+# Temporary files older than this are leftovers of a crashed writer (a write takes milliseconds).
+STALE_TEMP_AGE = 600.0
+
+
+class FileCache:
+    """Cached credentials as files in ``directory``; safe across threads and processes of one machine."""
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        encryption_key: EncryptionKey | None = None,
+        lock_timeout: float = 75.0,
+    ) -> None:
+        if fcntl is None:  # pragma: no cover - Windows
+            raise ConfigurationError("The file cache needs POSIX file locks (fcntl).",
+                                     hint="Use the memory cache or Redis (SOAPKIT_CACHE=redis://...) on this system.")
+        self.directory = Path(directory).expanduser()
+        self._codec = EntryCodec(as_cipher(encryption_key))
+        self.lock_timeout = lock_timeout
+        self._prepare_directory()
+        self._sweep_temp_files()
+
+    def __repr__(self) -> str:
+        return f"FileCache({str(self.directory)!r}, encrypted={self._codec.encrypted})"
+
+    # --- CredentialCache ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> IssuedCredential | None:
+        path = self.entry_path(key)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            _warn(CacheCorrupted(f"Cannot read credential cache entry {path}: {error.strerror}."))
+            return None
+        try:
+            return self._codec.decode(key, data, f"Credential cache entry {path}")
+        except CacheCorrupted as error:
+            _warn(error)
+            return None
+
+    def set(self, key: str, issued: IssuedCredential) -> None:
+        self._write_atomically(self.entry_path(key), self._codec.encode(key, issued))
+
+    def delete(self, key: str) -> None:
+        path = self.entry_path(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            raise CacheError(f"Cannot delete credential cache entry {path}: {error.strerror}.") from None
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Exclusive across threads and processes, for as long as the ``with`` block runs."""
+        path = self.directory / f"{_digest(key)}.lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except OSError as error:
+            raise CacheError(f"Cannot open cache lock file {path}: {error.strerror}.") from None
+        try:
+            self._acquire(fd, path)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    # --- files -------------------------------------------------------------------------------------
+
+    def entry_path(self, key: str) -> Path:
+        return self.directory / f"{_digest(key)}.json"
+
+    def _prepare_directory(self) -> None:
+        try:
+            self.directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+            mode = stat.S_IMODE(self.directory.stat().st_mode)
+        except OSError as error:
+            raise CacheError(f"Cannot create the credential cache folder {self.directory}: {error.strerror}.",
+                             hint="Choose a folder this user can write (SOAPKIT_CACHE=file:PATH).") from None
+        if not self.directory.is_dir():
+            raise CacheError(f"The credential cache path {self.directory} is not a folder.")
+        if mode & 0o077:
+            logger.warning("Credential cache folder %s is accessible to other users (mode %o); its entries are "
+                           "0600, but consider `chmod 700 %s`.", self.directory, mode, self.directory)
+
+    def _sweep_temp_files(self) -> None:
+        cutoff = time.time() - STALE_TEMP_AGE
+        for leftover in self.directory.glob(f"{TEMP_PREFIX}*"):
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+
+    def _write_atomically(self, path: Path, data: bytes) -> None:
+        try:
+            fd, temporary = tempfile.mkstemp(dir=self.directory, prefix=TEMP_PREFIX, suffix=".json")
+        except OSError as error:
+            raise CacheError(f"Cannot write to the credential cache folder {self.directory}: {error.strerror}.",
+                             hint="Check the folder's owner and permissions.") from None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), FILE_MODE)
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise CacheError(f"Cannot write credential cache entry {path}: {error.strerror}.") from None
+
+    def _acquire(self, fd: int, path: Path) -> None:
+        deadline = time.monotonic() + self.lock_timeout
+        pause = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise CacheError(f"Cannot lock {path}: {error.strerror}.") from None
+            if time.monotonic() >= deadline:
+                raise CacheLockTimeout(f"Waited {self.lock_timeout:g} s for the credential cache lock {path}.")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def _warn(error: CacheCorrupted) -> None:
+    logger.warning("%s Treating it as empty. (hint: %s)", error.message, error.hint)
