@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zeep.proxy import ServiceProxy
 
 from soapkit.catalog import ServiceDescription, service_name
-from soapkit.errors import AgentError, CredentialRejected, UnknownOperationError, WrongSubdomain
+from soapkit.errors import AgentError, AuthenticationFailed, CredentialRejected, UnknownOperationError, WrongSubdomain
 from soapkit.headers import SuperOfficeHeaders
 from soapkit.transport import looks_like_credential_failure, soap_errors
 
@@ -63,6 +63,10 @@ def _raise_if_failed(header: Any) -> None:
         raise AgentError("The agent answered Succeeded=false without ExceptionInfo.")
     message = info["Message"] or "no message"
     exception_type = info["ExceptionType"]
+    if "applicationtoken" in (exception_type or "").lower():
+        raise AuthenticationFailed(f"{exception_type}: {message}",
+                                   hint="Check the application token (client secret) and that the app is "
+                                   "installed in this tenant.")
     if looks_like_credential_failure(exception_type, message) and "right" not in (message or "").lower():
         raise CredentialRejected(f"{exception_type or 'Error'}: {message}")
     raise AgentError(

@@ -23,6 +23,7 @@ from zeep import Plugin
 from soapkit.errors import ConfigurationError
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 WSA_NAMESPACES = frozenset({"http://www.w3.org/2005/08/addressing", "http://schemas.xmlsoap.org/ws/2004/08/addressing"})
 
 
@@ -99,4 +100,18 @@ class SuperOfficeHeaders(Plugin):
         if header is not None and len(header) == 0:
             envelope.remove(header)
         etree.cleanup_namespaces(envelope)
+        return envelope, http_headers
+
+    def ingress(self, envelope: etree._Element, http_headers: dict[str, str], operation: Any):
+        """Drop nil parts of the response wrapper (``<Response xsi:nil="true"/>``).
+
+        zeep reads a nil complex element as an object whose fields are all None; an absent optional
+        part reads as None, which is what "no such entity" means to a caller.
+        """
+        body = envelope.find(f"{{{SOAP11_ENV}}}Body")
+        if body is not None:
+            for wrapper in body:
+                for part in list(wrapper):
+                    if part.get(XSI_NIL) == "true":
+                        wrapper.remove(part)
         return envelope, http_headers
