@@ -46,6 +46,21 @@ def run_demo(*, out: TextIO = sys.stdout, show_secrets: bool = False, data_dir: 
             return _walk_through(sandbox.config, _Printer(out, show_secrets), envelopes)
 
 
+# The exchanges printed in full; the others get one line each.
+SHOWN_IN_FULL = ("Authenticate", "GetContactEntity")
+
+
+def _print_envelopes(recorder: Recorder, say: _Printer) -> None:
+    say.step("Envelopes on the wire (secrets redacted; --show-secrets shows them)")
+    shown: set[str] = set()
+    for exchange in recorder.exchanges:
+        if exchange.operation in SHOWN_IN_FULL and exchange.operation not in shown:
+            shown.add(exchange.operation)
+            print(format_exchange(exchange, show_secrets=say.show_secrets) + "\n", file=say.out)
+        else:
+            say.line(f"   {exchange.operation}: HTTP {exchange.status} in {exchange.seconds * 1000:.1f} ms")
+
+
 def _walk_through(cfg: dict[str, Any], say: _Printer, envelopes: bool) -> int:
     say.step(f"Sandbox listening on {cfg['base_url']} (tenant {cfg['context_identifier']})")
     recorder = Recorder()
@@ -90,12 +105,10 @@ def _walk_through(cfg: dict[str, Any], say: _Printer, envelopes: bool) -> int:
     for item in persons:
         say.line(f"   person #{item.PersonId}: {item.FullName or item.Firstname} <{item.ContactName}>")
 
-    exchanges = credential.fetch_count
-    say.step(f"The ticket was exchanged {exchanges} time(s) for {len(recorder)} SOAP calls (cached, not per call).")
+    agent_calls = sum(1 for e in recorder.exchanges if e.operation != "Authenticate")
+    say.step(f"The client exchanged the token {credential.fetch_count} time(s) for {agent_calls} agent calls: "
+             "the ticket is cached, not fetched per call.")
     if envelopes:
-        say.step("Envelopes on the wire (secrets redacted; --show-secrets shows them)")
-        for exchange in recorder.exchanges:
-            print(format_exchange(exchange, show_secrets=say.show_secrets), file=say.out)
-            print(file=say.out)
+        _print_envelopes(recorder, say)
     say.step("Done.")
     return 0
