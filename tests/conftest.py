@@ -25,3 +25,17 @@ def reference_wsdl_dir() -> Path:
             f"reference WSDLs not found at {folder}: conformance needs ../shared/reference/superoffice-wsdl"
         )
     return folder
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory):
+    """A soapkit sandbox for the whole test session, on an ephemeral loopback port, in a fresh data dir.
+
+    Its ``config`` holds what a client needs (base_url, context_identifier, client_secret,
+    system_user_token, private key paths, ...). Tests that move its clock or change its settings must
+    put them back; tests that need a sandbox of their own start one (see tests/test_sandbox*.py).
+    """
+    from soapkit.sandbox import Sandbox
+
+    with Sandbox(tmp_path_factory.mktemp("sandbox"), host="127.0.0.1", port=0) as running:
+        yield running

@@ -1,0 +1,75 @@
+"""SoPrincipal agent (``SoPrincipal.svc``): who am I, and what system is this.
+
+Both operations declare only the ``ApplicationToken`` header (no ``Credentials``).
+``AuthenticateWithAccessToken`` accepts any live credential the sandbox issued for this tenant and
+application (a ``7T:`` ticket today; ``8A:`` access tokens when the OAuth flow lands): it answers
+``AuthenticationSucceeded=true``, the principal, and ``Credentials/Ticket`` (the ticket itself; a
+ticket issued for the token's user for other kinds). An unknown, expired or foreign credential answers
+``AuthenticationSucceeded=false`` with ``Succeeded=true`` and no principal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from zeep.xsd import Nil
+
+from soapkit import __version__
+from soapkit.sandbox.agents.registry import AgentCall, handles
+from soapkit.sandbox.credentials import CredentialKind
+
+SERVICE = "SoPrincipal"
+
+
+def principal_carrier(call: AgentCall, associate_id: int) -> dict[str, Any]:
+    associate = call.crm.associate(associate_id) or {}
+    system = associate.get("user_type") == "SystemAssociate"
+    return {
+        "UserType": associate.get("user_type", "InternalAssociate"), "Associate": associate.get("user_name", ""),
+        "AssociateId": associate_id, "IsPerson": False, "PersonId": 0,
+        "CountryId": call.tenant.default_country_id, "HomeCountryId": call.tenant.default_country_id,
+        "ContactId": 0, "GroupId": associate.get("group_id", 0), "BusinessId": 0, "CategoryId": 0,
+        "ContactOwner": 0, "RoleId": 1, "RoleName": "System" if system else "User",
+        "RoleDescription": "soapkit sandbox role", "RoleType": "System" if system else "Employee",
+        "Licenses": {"GrantedModuleLicense": []}, "FullName": associate.get("full_name", ""),
+        "EMailAddress": associate.get("email") or "", "FunctionRights": {"string": []}, "EjUserId": 0,
+        "EjAccessLevel": 0, "EjUserStatus": "StatusSystem" if system else "StatusNormal",
+        "ProvidedCredentials": {"ProvidedCredential": []}, "SecondaryGroups": {"int": []},
+        "DatabaseContextIdentifier": call.ctx,
+    }
+
+
+@handles(SERVICE, "AuthenticateWithAccessToken")
+def authenticate_with_access_token(call: AgentCall) -> dict[str, Any]:
+    backend = call.backend
+    token = call.param("AccessToken")
+    application = backend.apps.by_secret(call.application_token)
+    check = backend.credentials.check(token, ctx=call.ctx, now=call.now,
+                                      client_id=application.client_id if application else None)
+    if not check.valid or check.record is None:
+        return {"Response": Nil, "Credentials": Nil, "AuthenticationSucceeded": False}
+    record = check.record
+    backend.credentials.used(token, call.now)
+    ticket = token if record.kind is CredentialKind.TICKET else backend.credentials.issue_ticket(
+        call.ctx, record.client_id, record.associate_id, backend.settings.ticket_lifetime, call.now)
+    return {
+        "Response": principal_carrier(call, record.associate_id),
+        "Credentials": {"Ticket": ticket},
+        "AuthenticationSucceeded": True,
+    }
+
+
+@handles(SERVICE, "GetSystemInfo")
+def get_system_info(call: AgentCall) -> dict[str, Any]:
+    expiry = dt.datetime(call.now.year + 1, 1, 1)
+    return {"SystemInfo": {
+        "WarningEnglish": "", "WarningResource": "", "BranchName": "soapkit-sandbox",
+        "BuildLabel": f"soapkit-sandbox-{__version__}", "AssemblyVersion": "10.0.0.0",
+        "AccumulatedNextCheckDate": expiry, "FileVersion": __version__,
+        "Description": "soapkit sandbox: a local emulator of SuperOffice CRM Online",
+        "DaysUntilNetServerExpiry": (expiry - call.now.replace(tzinfo=None)).days, "BuildType": "Release",
+        "DatabaseVersion": 1, "IsUnicode": True, "CompanyName": call.tenant.company_name, "CompanyId": 0,
+        "DatabaseType": "SQLite", "DatabaseMinor": "", "DatabaseName": call.ctx, "IsOnTravel": False,
+        "IsSatellite": False,
+    }}

@@ -1,0 +1,191 @@
+"""The NetServer endpoint ``/{ctx}/Remote/Services88/{Service}.svc``: routing, credentials, envelopes.
+
+How a call is answered:
+
+* unknown tenant -> HTTP 404 (text); tenant not running -> HTTP 503 (text, names the state)
+* unknown service (no WSDL in the catalog) -> HTTP 404; SOAP 1.2 content type -> HTTP 415
+* malformed XML, a body that does not match the contract -> HTTP 500, SOAP Fault ``s:Client``
+* SOAPAction naming no operation of the service -> HTTP 500, SOAP Fault ``a:ActionNotSupported``
+* otherwise HTTP 200 with the operation's response envelope; failures are ``Succeeded=false`` plus
+  ``ExceptionInfo`` (see :data:`CREDENTIAL_FAILURES` for credentials, ``NotImplementedException`` for an
+  operation the sandbox does not implement, ``ValidationException``/``EntityNotFoundException`` for data).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lxml import etree
+
+from soapkit.catalog import ServiceDescription
+from soapkit.errors import SoapkitError
+from soapkit.sandbox import soap
+from soapkit.sandbox.agents.registry import AgentCall, AgentFailure, handler_for
+from soapkit.sandbox.backend import Backend
+from soapkit.sandbox.credentials import Verdict
+from soapkit.sandbox.tenants import Tenant
+from soapkit.sandbox.web import Request, Response
+from soapkit.sandbox.wsdl_docs import WsdlDocuments
+
+log = logging.getLogger(__name__)
+
+SOURCE = "SoapKit.Sandbox"
+APPLICATION_TOKEN_INVALID = "ApplicationTokenInvalidException"
+CREDENTIALS_MISSING = "CredentialsMissingException"
+CREDENTIALS_INVALID = "CredentialsInvalidException"
+CREDENTIALS_EXPIRED = "CredentialsExpiredException"
+
+# Verdict on Credentials/Ticket -> (ExceptionType, Message). Answered with HTTP 200, Succeeded=false.
+CREDENTIAL_FAILURES: dict[Verdict, tuple[str, str]] = {
+    Verdict.MISSING: (CREDENTIALS_MISSING, "No credentials: the Credentials/Ticket header is missing or empty. "
+                      "Send a 7T: system-user ticket (or an 8A: access token)."),
+    Verdict.UNKNOWN: (CREDENTIALS_INVALID, "The ticket in Credentials/Ticket is not valid: this sandbox did not "
+                      "issue it (or forgot it). Get a new ticket."),
+    Verdict.REVOKED: (CREDENTIALS_INVALID, "The ticket in Credentials/Ticket has been revoked. Get a new ticket."),
+    Verdict.WRONG_TENANT: (CREDENTIALS_INVALID, "The ticket in Credentials/Ticket was issued for another tenant "
+                           "than {ctx}."),
+    Verdict.WRONG_APPLICATION: (CREDENTIALS_INVALID, "The ticket in Credentials/Ticket was issued to another "
+                                "application than the one whose ApplicationToken was sent."),
+    Verdict.EXPIRED: (CREDENTIALS_EXPIRED, "The ticket in Credentials/Ticket has expired (tickets live {lifetime} "
+                      "after their last use). Get a new ticket."),
+}
+
+
+class AgentService:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.documents = WsdlDocuments(backend.catalog)
+
+    # --- GET: metadata ---------------------------------------------------------------------------
+
+    def get(self, request: Request, ctx: str, version: str, service: str) -> Response:
+        tenant = self.backend.tenants.get(ctx)
+        if tenant is None:
+            return Response.text(404, f"Tenant {ctx} does not exist in this sandbox.", ctx=ctx)
+        xsd = request.query_value("xsd")
+        if xsd is not None:
+            data = self.documents.schema(service, xsd, request.url)
+        elif request.query_flag("wsdl") or request.query_flag("singlewsdl"):
+            data = self.documents.wsdl(service, request.url)
+        else:
+            if self._describe(service) is None:
+                return Response.text(404, f"No service {service} in this sandbox.", ctx=tenant.ctx)
+            return Response.text(200, f"soapkit sandbox: {service} service of {tenant.ctx}. "
+                                 f"The contract is at {request.url}?wsdl", ctx=tenant.ctx)
+        if data is None:
+            return Response.text(404, f"No such metadata document for {service}.", ctx=tenant.ctx)
+        return Response.xml(200, data, ctx=tenant.ctx, operation=f"{service} metadata")
+
+    # --- POST: calls -----------------------------------------------------------------------------
+
+    def post(self, request: Request, ctx: str, version: str, service: str) -> Response:
+        tenant = self.backend.tenants.get(ctx)
+        if tenant is None:
+            return Response.text(404, f"Tenant {ctx} does not exist in this sandbox.", ctx=ctx)
+        if not tenant.is_running:
+            return Response.text(503, f"Tenant {tenant.ctx} is {tenant.state.name}; it does not serve API calls.",
+                                 ctx=tenant.ctx)
+        described = self._describe(service)
+        if described is None:
+            return Response.text(404, f"No service {service} in this sandbox.", ctx=tenant.ctx)
+        if "application/soap+xml" in (request.header("content-type") or ""):
+            return Response.text(415, "Cannot process a SOAP 1.2 message (application/soap+xml): this endpoint "
+                                 "speaks SOAP 1.1 (text/xml; charset=utf-8).", ctx=tenant.ctx)
+        try:
+            envelope = soap.parse_envelope(request.body)
+            name = self._operation_name(described, request, envelope)
+            operation = described.operation(name)
+            params = soap.deserialize_body(operation, envelope)
+        except soap.SoapRequestError as error:
+            return Response.xml(500, soap.fault(error.message, error.code), ctx=tenant.ctx, outcome="fault",
+                                operation=service)
+        label = f"{service}.{name}"
+        try:
+            body = self._call(request, tenant, service, name, operation, envelope, params)
+        except AgentFailure as failure:
+            return Response.xml(200, self._failure(operation, failure), ctx=tenant.ctx, operation=label,
+                                outcome=failure.exception_type)
+        payload = soap.serialize_response(operation, body, {"Succeeded": True})
+        return Response.xml(200, payload, ctx=tenant.ctx, operation=label, outcome="ok")
+
+    def _describe(self, service: str) -> ServiceDescription | None:
+        try:
+            return self.backend.catalog.describe(service)
+        except SoapkitError:
+            return None
+
+    @staticmethod
+    def _operation_name(described: ServiceDescription, request: Request, envelope: Any) -> str:
+        action = soap.soap_action(request.header("soapaction"))
+        if action:
+            for name, operation in described.binding._operations.items():
+                if operation.soapaction == action:
+                    return str(name)
+            raise soap.SoapRequestError(
+                f"The message with Action '{action}' cannot be processed at the receiver: {described.name} has no "
+                "such operation.", code=(soap.WCF_ADDRESSING_NONE, "ActionNotSupported"))
+        element = soap.body_element(envelope)
+        if element is not None:
+            local = element.tag.split("}")[-1]
+            if local in described.binding._operations:
+                return local
+        raise soap.SoapRequestError("No SOAPAction header and no body element naming an operation of "
+                                    f"{described.name}.", code=(soap.WCF_ADDRESSING_NONE, "ActionNotSupported"))
+
+    def _call(self, request: Request, tenant: Tenant, service: str, name: str, operation: Any, envelope: Any,
+              params: dict[str, Any]) -> dict[str, Any]:
+        headers = soap.declared_headers(operation.input)
+        application_token = soap.header_text(envelope, headers["ApplicationToken"]) \
+            if "ApplicationToken" in headers else None
+        client_id = self._check_application(tenant, application_token)
+        now = self.backend.now()
+        ticket = None
+        associate_id = 0
+        if "Credentials" in headers:
+            credentials = headers["Credentials"]
+            ticket_qname = etree.QName(etree.QName(credentials).namespace, "Ticket").text
+            ticket = soap.header_text(envelope, credentials, ticket_qname)
+            associate_id = self._check_ticket(tenant, ticket, client_id)
+            # Any authenticated call is a use: a sliding ticket now lives another full lifetime.
+            self.backend.credentials.used(ticket or "", now)
+        handler = handler_for(service, name)
+        if handler is None:
+            raise AgentFailure("NotImplementedException",
+                               f"Operation {name} is not implemented by the soapkit sandbox.")
+        call = AgentCall(service, name, tenant, params, self.backend, request.base_url, now, associate_id,
+                         application_token)
+        try:
+            return handler(call)
+        except AgentFailure:
+            raise
+        except Exception as error:
+            log.exception("sandbox handler %s.%s failed", service, name)
+            raise AgentFailure("SandboxInternalError", f"{type(error).__name__}: {error}") from None
+
+    def _check_application(self, tenant: Tenant, application_token: str | None) -> str | None:
+        if not application_token:
+            raise AgentFailure(APPLICATION_TOKEN_INVALID, "No ApplicationToken header: send your application's "
+                               "client secret in the ApplicationToken SOAP header.")
+        application = self.backend.apps.by_secret(application_token)
+        if application is None:
+            raise AgentFailure(APPLICATION_TOKEN_INVALID, "The ApplicationToken is not the client secret of an "
+                               "application registered with this sandbox.")
+        if self.backend.apps.installation(tenant.ctx, application.client_id) is None:
+            raise AgentFailure(APPLICATION_TOKEN_INVALID, f"Application {application.name!r} is not installed in "
+                               f"tenant {tenant.ctx}.")
+        return application.client_id
+
+    def _check_ticket(self, tenant: Tenant, ticket: str | None, client_id: str | None) -> int:
+        check = self.backend.credentials.check(ticket, ctx=tenant.ctx, now=self.backend.now(), client_id=client_id)
+        if check.valid and check.record is not None:
+            return check.record.associate_id
+        exception_type, message = CREDENTIAL_FAILURES[check.verdict]
+        raise AgentFailure(exception_type, message.format(
+            ctx=tenant.ctx, lifetime=self.backend.settings.ticket_lifetime))
+
+    @staticmethod
+    def _failure(operation: Any, failure: AgentFailure) -> bytes:
+        info = {"Message": failure.message, "FriendlyText": failure.friendly_text or failure.message,
+                "ExceptionType": failure.exception_type, "Source": SOURCE}
+        return soap.serialize_response(operation, {}, {"ExceptionInfo": info, "Succeeded": False})

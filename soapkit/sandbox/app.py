@@ -1,0 +1,253 @@
+"""The :class:`Sandbox`: data directory, backend, routes and HTTP server put together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+import zlib
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from soapkit.catalog import Catalog, default_catalog
+from soapkit.sandbox import provision
+from soapkit.sandbox.agents import AgentService
+from soapkit.sandbox.backend import Backend
+from soapkit.sandbox.files import DataDir
+from soapkit.sandbox.identity import Identity, openid_configuration
+from soapkit.sandbox.partner import PartnerService
+from soapkit.sandbox.seed import NORWAY, SYSTEM_ASSOCIATE_ID
+from soapkit.sandbox.server import SandboxHTTPServer
+from soapkit.sandbox.settings import SandboxSettings
+from soapkit.sandbox.store import Store
+from soapkit.sandbox.tenants import state_document
+from soapkit.sandbox.web import Request, Response, Router
+from soapkit.tenant import TenantState
+
+log = logging.getLogger(__name__)
+
+# Expired credentials are remembered this long (answered "expired"), then forgotten ("unknown").
+EXPIRED_MEMORY_DAYS = 7
+
+
+def _url_host(host: str) -> str:
+    if host in ("", "0.0.0.0"):  # noqa: S104 - mapping a wildcard bind to a reachable URL
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host
+
+
+class Sandbox:
+    """A local SuperOffice CRM Online on loopback: identity, partner service, tenant state, agents.
+
+    ``with Sandbox(data_dir=tmp_path, port=0) as sb:`` starts it on an ephemeral port in a background
+    thread; ``sb.base_url`` and ``sb.config`` (the content of ``sandbox.json``) tell clients where it is.
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        reset: bool = False,
+        settings: SandboxSettings | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.data = DataDir(Path(data_dir).expanduser().resolve())
+        self.host = host
+        self.port = port
+        self.reset = reset
+        self.settings = settings or SandboxSettings()
+        self._catalog = catalog
+        self._lock = threading.RLock()
+        self._backend: Backend | None = None
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._serving = False
+        self._config: dict[str, Any] = {}
+        self._secrets: provision.PartnerSecrets | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def open(self) -> Sandbox:
+        """Prepare the data directory and bind the port, without serving yet (idempotent)."""
+        with self._lock:
+            if self._server is not None:
+                return self
+            if self.reset:
+                self.data.reset()
+                self.reset = False
+            self.data.create()
+            backend = self._backend or self._make_backend()
+            self._backend = backend
+            server = SandboxHTTPServer((self.host, self.port), self._router(backend).dispatch, self.settings,
+                                       ipv6=":" in self.host)
+            server.base_url = f"http://{_url_host(self.host)}:{server.server_address[1]}"
+            self._server = server
+            self._write_config()
+            return self
+
+    def start(self) -> Sandbox:
+        """Serve in a background daemon thread; returns once the port accepts connections."""
+        with self._lock:
+            self.open()
+            if self._thread is None:
+                assert self._server is not None
+                self._serving = True
+                self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                                name="soapkit-sandbox", daemon=True)
+                self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until :meth:`stop` (from another thread) or KeyboardInterrupt."""
+        server = self.open()._server
+        assert server is not None
+        self._serving = True
+        try:
+            server.serve_forever(poll_interval=0.2)
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop serving, close open connections and the database. Safe to call more than once."""
+        with self._lock:
+            server, thread, backend, serving = self._server, self._thread, self._backend, self._serving
+            self._server, self._thread, self._backend, self._serving = None, None, None, False
+        if server is not None:
+            if serving:
+                server.shutdown()
+            server.close_connections()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        if backend is not None:
+            backend.store.close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # --- what clients need -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("The sandbox is not started.")
+        return self._server.base_url
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The content of ``sandbox.json`` (base URL, tenant, client id and secret, key paths, ...)."""
+        return dict(self._config)
+
+    @property
+    def config_path(self) -> Path:
+        return self.data.config
+
+    @property
+    def context_identifier(self) -> str:
+        return str(self._config.get("context_identifier", provision.DEFAULT_CONTEXT))
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            raise RuntimeError("The sandbox is not started.")
+        return self._backend
+
+    # --- administration (tests, the CLI, fault injection) ----------------------------------------
+
+    def add_tenant(self, ctx: str, *, state: TenantState | str = TenantState.Running, install: bool = True,
+                   serial: str | None = None, company_name: str | None = None) -> str | None:
+        """Create tenant ``ctx`` with sample data; returns its system-user token when the app is installed."""
+        backend = self.backend
+        state = state if isinstance(state, TenantState) else TenantState[state]
+        tenant = provision.ensure_tenant(
+            backend, ctx, serial=serial or f"10{zlib.crc32(ctx.lower().encode()) % 10**8:08d}",
+            company_name=company_name or f"{ctx} AS", now=backend.now(), state=state,
+        )
+        application = backend.apps.first()
+        if not install or application is None:
+            return None
+        return backend.apps.install(tenant.ctx, application, SYSTEM_ASSOCIATE_ID)
+
+    def set_tenant_state(self, ctx: str, state: TenantState | str) -> None:
+        self.backend.tenants.set_state(ctx, state if isinstance(state, TenantState) else TenantState[state])
+
+    def issue_ticket(self, ctx: str | None = None, *, associate_id: int = SYSTEM_ASSOCIATE_ID) -> str:
+        """A fresh system-user ticket, as if the partner exchange had run (for tests and demos)."""
+        backend = self.backend
+        application = backend.apps.first()
+        return backend.credentials.issue_ticket(
+            ctx or self.context_identifier, application.client_id if application else None, associate_id,
+            self.settings.ticket_lifetime, backend.now(),
+        )
+
+    def expire_credential(self, value: str) -> bool:
+        return self.backend.credentials.expire_now(value, self.backend.now())
+
+    def revoke_credential(self, value: str) -> bool:
+        return self.backend.credentials.revoke(value)
+
+    # --- assembly --------------------------------------------------------------------------------
+
+    def _make_backend(self) -> Backend:
+        now = self.settings.now()
+        identity = Identity.load_or_create(self.data.identity_key, self.data.identity_certificate, now)
+        store = Store(self.data.database)
+        backend = Backend(self.settings, store, identity, self._catalog or default_catalog())
+        tenant = provision.ensure_tenant(backend, provision.DEFAULT_CONTEXT, serial=provision.DEFAULT_SERIAL,
+                                         company_name=provision.DEFAULT_COMPANY, now=now,
+                                         default_country_id=NORWAY)
+        self._secrets = provision.ensure_partner_application(backend, self.data, tenant, now)
+        backend.credentials.purge_expired(now - dt.timedelta(days=EXPIRED_MEMORY_DAYS))
+        return backend
+
+    def _write_config(self) -> None:
+        backend, secrets = self.backend, self._secrets
+        assert secrets is not None
+        tenant = backend.tenants.get(provision.DEFAULT_CONTEXT)
+        assert tenant is not None
+        self._config = provision.sandbox_config(self.base_url, self.data, secrets, tenant, backend)
+        provision.write_config(self.data, self._config)
+
+    def _router(self, backend: Backend) -> Router:
+        partner, agents = PartnerService(backend), AgentService(backend)
+        router = Router()
+        router.add("GET", r"/", lambda request: _index(request))
+        router.add("GET", r"/api/state/(?P<ctx>[^/]+)", lambda request, ctx: _state(backend, request, ctx))
+        router.add("GET", r"/login/\.well-known/openid-configuration",
+                   lambda request: Response.json(200, openid_configuration(request.base_url)))
+        router.add("GET", r"/login/\.well-known/jwks", lambda request: Response.json(200, backend.identity.jwks()))
+        router.add("POST", r"/login/services/PartnerSystemUserService\.svc", partner.soap)
+        router.add("GET", r"/login/services/PartnerSystemUserService\.svc", partner.metadata)
+        router.add("POST", r"/login/api/PartnerSystemUser/Authenticate", partner.rest)
+        agent_path = r"/(?P<ctx>[^/]+)/Remote/(?P<version>Services88)/(?P<service>[A-Za-z0-9_]+)\.svc"
+        router.add("POST", agent_path, agents.post)
+        router.add("GET", agent_path, agents.get)
+        return router
+
+
+def _state(backend: Backend, request: Request, ctx: str) -> Response:
+    tenant = backend.tenants.get(ctx)
+    document = state_document(ctx, tenant, request.base_url, backend.now() + backend.settings.state_ttl)
+    return Response.json(200 if tenant else 404, document, ctx=ctx, operation="state")
+
+
+def _index(request: Request) -> Response:
+    return Response.text(200, "soapkit sandbox: a local SuperOffice CRM Online.\n"
+                         f"  state:   {request.base_url}/api/state/{{ctx}}\n"
+                         f"  jwks:    {request.base_url}/login/.well-known/jwks\n"
+                         f"  partner: {request.base_url}/login/services/PartnerSystemUserService.svc\n"
+                         f"  agents:  {request.base_url}/{{ctx}}/Remote/Services88/{{Service}}.svc")

@@ -1,0 +1,76 @@
+"""``soapkit sandbox``: run the sandbox in the foreground until Ctrl-C.
+
+The ``soapkit`` command delegates here: ``soapkit.sandbox.main(argv)`` parses the sandbox's own
+options; ``soapkit.sandbox.run(...)`` is the same without argument parsing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from soapkit.sandbox.app import Sandbox
+
+DEFAULT_PORT = 8765
+
+
+def default_data_dir() -> Path:
+    configured = os.environ.get("SOAPKIT_SANDBOX_DIR")
+    return Path(configured).expanduser() if configured else Path.home() / ".soapkit" / "sandbox"
+
+
+def build_parser(prog: str = "soapkit sandbox") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Run a local SuperOffice CRM Online (the soapkit sandbox).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where keys, database and sandbox.json live (default ~/.soapkit/sandbox or "
+                        "$SOAPKIT_SANDBOX_DIR)")
+    parser.add_argument("--reset", action="store_true", help="delete the sandbox's files in the data dir first")
+    parser.add_argument("--quiet", action="store_true", help="do not print the request log")
+    return parser
+
+
+def run(host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_dir: str | os.PathLike[str] | None = None,
+        reset: bool = False, *, out: TextIO | None = None, request_log: bool = True) -> int:
+    """Start the sandbox, say where it listens and where ``sandbox.json`` is, serve until Ctrl-C."""
+    stream = out or sys.stdout
+    if request_log:
+        _log_requests_to(stream)
+    sandbox = Sandbox(data_dir or default_data_dir(), host, port, reset=reset)
+    try:
+        sandbox.open()
+    except OSError as error:
+        print(f"soapkit sandbox: cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    config = sandbox.config
+    print(f"soapkit sandbox listening on {sandbox.base_url}", file=stream)
+    print(f"  configuration: {sandbox.config_path}", file=stream)
+    print(f"  tenant {config['context_identifier']}: {config['netserver_url']}", file=stream)
+    print("  press Ctrl-C to stop", file=stream, flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        sandbox.stop()
+        print("soapkit sandbox stopped", file=stream, flush=True)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = build_parser().parse_args(argv)
+    return run(options.host, options.port, options.data_dir, options.reset, request_log=not options.quiet)
+
+
+def _log_requests_to(stream: TextIO) -> None:
+    logger = logging.getLogger("soapkit.sandbox.requests")
+    if not any(getattr(h, "_soapkit_sandbox", False) for h in logger.handlers):
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._soapkit_sandbox = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

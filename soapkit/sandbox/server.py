@@ -1,0 +1,134 @@
+"""The HTTP server under the sandbox: stdlib threads, keep-alive, size limits, clean shutdown.
+
+Each connection gets a daemon thread; idle keep-alive connections close after ``idle_timeout``; on
+stop, open connections are shut down so no thread lingers. The listen backlog is large enough for
+bursts of many clients at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from soapkit.sandbox.requestlog import log_request
+from soapkit.sandbox.settings import SandboxSettings
+from soapkit.sandbox.web import Request, Response
+
+log = logging.getLogger(__name__)
+
+App = Callable[[Request], Response]
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+    def __init__(self, address: tuple[str, int], app: App, settings: SandboxSettings, *, ipv6: bool = False) -> None:
+        self.address_family = socket.AF_INET6 if ipv6 else socket.AF_INET
+        self.app = app
+        self.settings = settings
+        self.base_url = ""
+        self._connections: set[Any] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, SandboxRequestHandler)
+
+    @property
+    def connection_thread_name(self) -> str:
+        return f"soapkit-sandbox-{self.server_address[1]}-connection"
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """One daemon thread per connection, named after the port (so a test or a debugger can find them)."""
+        with self._connections_lock:
+            self._connections.add(request)
+        thread = threading.Thread(target=self.process_request_thread, args=(request, client_address),
+                                  name=self.connection_thread_name, daemon=True)
+        thread.start()
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Wake every handler thread blocked on a keep-alive connection, so it ends."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class SandboxRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "soapkit-sandbox/0.1"
+    sys_version = ""
+    server: SandboxHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.settimeout(self.server.settings.idle_timeout)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_HEAD = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("http: " + format, *args)
+
+    def _handle(self) -> None:
+        started = time.perf_counter()
+        target = urlsplit(self.path)
+        body = self._read_body()
+        if body is None:
+            return
+        request = Request(self.command, target.path, target.query,
+                          {k.lower(): v for k, v in self.headers.items()}, body, self.server.base_url)
+        try:
+            response = self.server.app(request)
+        except Exception:
+            log.exception("sandbox: unhandled error on %s %s", self.command, target.path)
+            response = Response.text(500, "Internal error in the soapkit sandbox (see its log).")
+        self._send(response)
+        log_request(self.command, target.path, target.query, response.status,
+                    (time.perf_counter() - started) * 1000, response.log)
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering 411/413 (the connection is then closed)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True
+            self._send(Response.text(411, "Send a Content-Length; chunked request bodies are not supported."))
+            return None
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > self.server.settings.max_request_bytes:
+            self.close_connection = True
+            limit = self.server.settings.max_request_bytes
+            self._send(Response.text(413, f"The request body is larger than {limit} bytes (or has a bad length)."))
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, response: Response) -> None:
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True

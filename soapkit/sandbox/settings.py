@@ -1,0 +1,37 @@
+"""Tunable behaviour of the sandbox: lifetimes, tolerances, limits and the clock.
+
+Every value here answers one of PROTOCOL.md's open questions (or makes a documented fact testable).
+The object is mutable on purpose: tests may change a lifetime or move the clock of a running sandbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass
+class SandboxSettings:
+    # System-user tickets live 6 hours, sliding: each successful use extends them to now + lifetime.
+    ticket_lifetime: dt.timedelta = dt.timedelta(hours=6)
+    # A signed system-user token is accepted while the sandbox clock is within this distance of the
+    # stamped minute [stamp, stamp + 1 min). SuperOffice does not publish its tolerance.
+    timestamp_tolerance: dt.timedelta = dt.timedelta(minutes=5)
+    # Lifetime of the JWT returned by PartnerSystemUserService (it only carries the ticket).
+    jwt_lifetime: dt.timedelta = dt.timedelta(minutes=10)
+    # How long a /api/state answer is valid (its ValidUntil).
+    state_ttl: dt.timedelta = dt.timedelta(minutes=5)
+    # Largest request body accepted (HTTP 413 above it).
+    max_request_bytes: int = 4 * 1024 * 1024
+    # Idle keep-alive connections are closed after this many seconds.
+    idle_timeout: float = 30.0
+    clock: Callable[[], dt.datetime] = field(default=utc_now)
+
+    def now(self) -> dt.datetime:
+        moment = self.clock()
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
