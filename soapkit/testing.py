@@ -1,0 +1,135 @@
+"""pytest fixtures for testing your own SuperOffice integration offline, against the soapkit sandbox.
+
+Enable them in your ``conftest.py`` (soapkit does not register a pytest plugin on install, so installing
+it never changes anyone's test runs)::
+
+    pytest_plugins = ["soapkit.testing"]
+
+and use them in tests::
+
+    def test_reads_a_company(soapkit_client):
+        assert soapkit_client.ContactAgent.GetContactEntity(1).Name
+
+Fixtures:
+
+* ``soapkit_sandbox`` (session) -- a running :class:`~soapkit.sandbox.Sandbox` on an ephemeral loopback
+  port, with its data in a fresh temporary folder; stopped at the end of the session. Its ``config`` is
+  the content of ``sandbox.json``; ``issue_ticket()``, ``add_tenant(...)``, ``expire_credential(...)``
+  and its ``settings`` let tests arrange the situations they need.
+* ``soapkit_credentials`` (session) -- :class:`SandboxCredentials`: context identifier, base URL,
+  client id and secret, system-user token and the partner private key's path, as your production code
+  would read them from its own configuration.
+* ``soapkit_client`` (per test) -- a ready :class:`~soapkit.client.SuperOfficeClient` for the sandbox
+  tenant, authenticating as the system user. The system-user ticket is shared by the session's
+  clients (one exchange per session, as in production one per hour), so the fixture is cheap.
+* ``soapkit_sandbox_settings`` (session) -- ``None`` by default; override it in your conftest.py to
+  return a :class:`~soapkit.sandbox.SandboxSettings` (lifetimes, tolerances, clock) for the session's
+  sandbox.
+
+The sandbox's data is session-wide: tests that create or change records see each other's changes.
+Create the records a test relies on in the test, or start a :class:`~soapkit.sandbox.Sandbox` of your
+own for a test that needs a pristine one. With pytest-xdist each worker has its own sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import soapkit
+from soapkit.client import SuperOfficeClient
+from soapkit.credentials.system_user import SystemUser
+from soapkit.redaction import MASK
+from soapkit.sandbox import Sandbox, SandboxSettings
+
+__all__ = [
+    "SandboxCredentials",
+    "soapkit_client",
+    "soapkit_credentials",
+    "soapkit_sandbox",
+    "soapkit_sandbox_settings",
+    "soapkit_system_user",
+]
+
+
+@dataclass(frozen=True)
+class SandboxCredentials:
+    """What an integration needs to reach the sandbox tenant; secrets are left out of ``repr``."""
+
+    context_identifier: str
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    system_user_token: str = field(repr=False)
+    private_key_path: Path
+
+    def __repr__(self) -> str:
+        return (f"SandboxCredentials(context_identifier={self.context_identifier!r}, base_url={self.base_url!r}, "
+                f"client_id={self.client_id!r}, client_secret={MASK!r}, system_user_token={MASK!r}, "
+                f"private_key_path={str(self.private_key_path)!r})")
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SandboxCredentials:
+        """Read them from a sandbox's ``config`` (the content of ``sandbox.json``)."""
+        return cls(
+            context_identifier=str(config["context_identifier"]),
+            base_url=str(config["base_url"]),
+            client_id=str(config["client_id"]),
+            client_secret=str(config["client_secret"]),
+            system_user_token=str(config["system_user_token"]),
+            private_key_path=Path(config["private_key_pem"]),
+        )
+
+    def system_user(self, **options: Any) -> SystemUser:
+        """A new :class:`~soapkit.credentials.system_user.SystemUser` credential for the sandbox tenant.
+
+        ``options`` go to ``SystemUser`` (``method="rest"``, ``token_type="Saml"``, ``cache=...``).
+        """
+        return SystemUser(self.system_user_token, self.private_key_path, **options)
+
+    def connect(self, credentials: soapkit.Credential | None = None, **options: Any) -> SuperOfficeClient:
+        """``soapkit.connect`` to the sandbox tenant, as the system user unless ``credentials`` are given."""
+        return soapkit.connect(self.context_identifier, env=self.base_url, app_token=self.client_secret,
+                               credentials=credentials or self.system_user(), **options)
+
+
+@pytest.fixture(scope="session")
+def soapkit_sandbox_settings() -> SandboxSettings | None:
+    """Settings for the session's sandbox; ``None`` (the defaults) unless overridden in a conftest.py."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def soapkit_sandbox(tmp_path_factory: pytest.TempPathFactory,
+                    soapkit_sandbox_settings: SandboxSettings | None) -> Iterator[Sandbox]:
+    """A running soapkit sandbox for the test session, on an ephemeral loopback port, in a fresh folder."""
+    data_dir = tmp_path_factory.mktemp("soapkit-sandbox")
+    with Sandbox(data_dir, host="127.0.0.1", port=0, settings=soapkit_sandbox_settings) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="session")
+def soapkit_credentials(soapkit_sandbox: Sandbox) -> SandboxCredentials:
+    """The sandbox tenant's context identifier, URL, client id and secret, system-user token and key path."""
+    return SandboxCredentials.from_config(soapkit_sandbox.config)
+
+
+@pytest.fixture(scope="session")
+def soapkit_system_user(soapkit_credentials: SandboxCredentials) -> SystemUser:
+    """The session's system-user credential; its ticket is exchanged once and shared by ``soapkit_client``."""
+    return soapkit_credentials.system_user()
+
+
+@pytest.fixture
+def soapkit_client(soapkit_credentials: SandboxCredentials,
+                   soapkit_system_user: SystemUser) -> Iterator[SuperOfficeClient]:
+    """A ready client for the sandbox tenant, authenticating as the system user; closed after the test."""
+    client = soapkit_credentials.connect(soapkit_system_user)
+    try:
+        yield client
+    finally:
+        client.close()
