@@ -1,0 +1,213 @@
+"""The ``soapkit`` command line.
+
+Each command lives in ``soapkit/cli/<name>.py`` and exposes ``register(subparsers) -> None``, which adds its
+parser and sets ``handler`` (a function ``(args) -> int``) as a default. :data:`COMMAND_MODULES` lists the
+modules to load. Errors are reported here, in one place: every :class:`~soapkit.errors.SoapkitError` becomes
+``error: ...`` and ``hint: ...`` on stderr and an exit code from :func:`exit_code_for` (see docs/cli.md);
+anything else is a bug, reported in one line with exit code 70 (``SOAPKIT_DEBUG=1`` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from soapkit.cli._output import Output, add_output_options, stderr_output
+from soapkit.cli._settings import (
+    add_connection_options,
+    build_catalog,
+    build_client,
+    effective_settings,
+    resolve_settings,
+)
+from soapkit.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    CredentialError,
+    CredentialRejected,
+    ServiceError,
+    SoapkitError,
+    TenantError,
+    TransportError,
+)
+from soapkit.redaction import redact_text
+
+__all__ = [
+    "COMMAND_MODULES",
+    "EXIT_CREDENTIAL",
+    "EXIT_FAILED",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_TENANT",
+    "EXIT_TRANSPORT",
+    "EXIT_USAGE",
+    "Output",
+    "add_connection_options",
+    "build_catalog",
+    "build_client",
+    "build_parser",
+    "effective_settings",
+    "exit_code_for",
+    "main",
+    "resolve_settings",
+]
+
+# --- exit codes (documented in docs/cli.md; scripts rely on them: never renumber) ---------------
+
+EXIT_OK = 0
+#: the server answered with an error (Succeeded=false, SOAP Fault, refused credential); `diff`: different
+EXIT_FAILED = 1
+#: bad arguments, configuration or input files
+EXIT_USAGE = 2
+#: network failure, timeout, or an HTTP error without a SOAP answer
+EXIT_TRANSPORT = 3
+#: a credential could not be obtained or did not pass validation
+EXIT_CREDENTIAL = 4
+#: the tenant is unknown or not running
+EXIT_TENANT = 5
+#: a bug in soapkit (EX_SOFTWARE)
+EXIT_INTERNAL = 70
+#: interrupted with Ctrl-C
+EXIT_INTERRUPTED = 130
+
+# The one mapping from soapkit's exception hierarchy to exit codes: first match wins.
+_EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
+    (ConfigurationError, EXIT_USAGE),
+    (AuthenticationFailed, EXIT_FAILED),
+    (CredentialRejected, EXIT_FAILED),
+    (CredentialError, EXIT_CREDENTIAL),
+    (TenantError, EXIT_TENANT),
+    (TransportError, EXIT_TRANSPORT),
+    (ServiceError, EXIT_FAILED),
+    (SoapkitError, EXIT_FAILED),
+)
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code for an error raised by a command."""
+    for error_type, code in _EXIT_CODES:
+        if isinstance(error, error_type):
+            return code
+    return EXIT_INTERNAL
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+_CORE_COMMANDS = ("call", "envelope", "describe", "wsdl", "ticket", "state", "replay", "diff", "keys", "migrate")
+# Commands provided by other parts of soapkit; listed only when their module is present in this build.
+_OPTIONAL_COMMANDS = ("login", "config", "sandbox", "demo")
+
+
+def _present(name: str) -> bool:
+    return importlib.util.find_spec(f"{__name__}.{name}") is not None
+
+
+COMMAND_MODULES: tuple[str, ...] = _CORE_COMMANDS + tuple(n for n in _OPTIONAL_COMMANDS if _present(n))
+
+
+class CommandParser(argparse.ArgumentParser):
+    """The parser of one command: it accepts the global options after the command name as well."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        # no abbreviations: `--app-token SECRET` must not be taken for `--app-token-file SECRET`
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+        add_output_options(self, suppress=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``soapkit`` parser with every command of :data:`COMMAND_MODULES` registered."""
+    from soapkit import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="soapkit",
+        allow_abbrev=False,
+        description="Call, describe and debug SuperOffice CRM Online SOAP web services.",
+        epilog="Run `soapkit COMMAND --help` for a command's options. Exit codes: see docs/cli.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"soapkit {__version__}")
+    add_output_options(parser, suppress=False)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"{__name__}.{name}")
+        module.register(subparsers)
+    return parser
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``soapkit`` command line; returns the exit code."""
+    try:
+        parser = build_parser()
+    except Exception as error:  # a command module that fails to import: a broken build, never hidden
+        if os.environ.get("SOAPKIT_DEBUG") == "1":
+            raise
+        print(f"error: cannot load the soapkit commands: {type(error).__name__}: {error}\n"
+              "hint: This is a bug or a broken installation. SOAPKIT_DEBUG=1 shows the traceback.", file=sys.stderr)
+        return EXIT_INTERNAL
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a usage error argparse already reported
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    _configure_logging(args)
+    return _run(handler, args)
+
+
+def _run(handler: Any, args: argparse.Namespace) -> int:
+    err = stderr_output(args)
+    try:
+        return int(handler(args))
+    except SoapkitError as error:
+        err.error(error.message, error.hint)
+        return exit_code_for(error)
+    except KeyboardInterrupt:
+        err.error("interrupted", None)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # the reader went away (`soapkit call ... | head`): not an error of ours
+        _silence_stdout()
+        return EXIT_OK
+    except Exception as error:
+        if os.environ.get("SOAPKIT_DEBUG") == "1":
+            raise
+        err.error(f"unexpected {type(error).__name__}: {redact_text(str(error))[:300]}",
+                  "This is a bug in soapkit. Run again with SOAPKIT_DEBUG=1 to see the traceback, and report it.")
+        return EXIT_INTERNAL
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """``-v`` logs soapkit and zeep at INFO, ``-vv`` at DEBUG (envelopes), always through the redacting filter."""
+    from soapkit.debug import install_log_redaction
+
+    verbosity = getattr(args, "verbose", 0) or 0
+    if not verbosity:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    if not getattr(args, "show_secrets", False):
+        install_log_redaction(handler)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)

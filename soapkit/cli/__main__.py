@@ -1,0 +1,7 @@
+"""``python -m soapkit.cli``: the same as the ``soapkit`` command."""
+
+import sys
+
+from soapkit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,71 @@
+"""``soapkit call Agent.Operation [ARGS...]``: call an operation and print its result as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from soapkit.cli._output import Output, print_exchanges, stderr_output, stdout_output
+from soapkit.cli._params import convert_arguments, resolve_target
+from soapkit.cli._settings import add_connection_options, build_client, effective_settings
+from soapkit.debug import Recorder
+
+EXAMPLES = """\
+examples:
+  soapkit call --sandbox ./sb ContactAgent.GetContactEntity 5
+  soapkit call ContactAgent.GetContactEntity ContactEntityId=5 --trace
+  soapkit call ContactAgent.GetContactList 1,2,3
+  soapkit call ContactAgent.SaveContactEntity @company.json --save-capture save.json
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "call", help="call an operation and print the result as JSON",
+        description="Call an agent operation on a tenant and print the result as JSON (dates in ISO 8601). "
+        "Arguments map to the WSDL's parameters in order, or by name (Name=value); complex values are "
+        "JSON, inline or @file.json.", epilog=EXAMPLES)
+    add_call_arguments(parser)
+    parser.add_argument("--trace", action="store_true",
+                        help="print both envelopes (redacted) and timings to stderr")
+    parser.add_argument("--save-capture", metavar="FILE",
+                        help="save the exchanges to a capture file (redacted unless --show-secrets; for replay/diff)")
+    add_connection_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_call_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="Agent.Operation", help="e.g. ContactAgent.GetContactEntity")
+    parser.add_argument("arguments", nargs="*", metavar="ARG",
+                        help="a value (in parameter order), Name=value, JSON, or @file.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = effective_settings(args)
+    recorder = Recorder() if args.trace or args.save_capture else None
+    client = build_client(settings, recorder=recorder)
+    try:
+        target = resolve_target(client.catalog, args.target, client.version)
+        values = convert_arguments(target.operation, args.arguments, target.label)
+        try:
+            result = client.agent(target.service.name).invoke(target.operation_name, (), values)
+        finally:
+            if recorder is not None:
+                _after_call(recorder, args)
+    finally:
+        client.close()
+    _print_result(stdout_output(args), result)
+    return 0
+
+
+def _after_call(recorder: Recorder, args: argparse.Namespace) -> None:
+    if args.trace:
+        print_exchanges(stderr_output(args), recorder.exchanges, show_secrets=args.show_secrets)
+    if args.save_capture:
+        path = recorder.save(args.save_capture, show_secrets=args.show_secrets)
+        print(f"saved {len(recorder)} exchange(s) to {path}", file=sys.stderr)
+
+
+def _print_result(out: Output, result: Any) -> None:
+    out.json(result)

@@ -1,0 +1,94 @@
+"""``soapkit envelope Agent.Operation [ARGS...]``: the request envelope, built offline, without sending it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from lxml import etree
+
+from soapkit.catalog import PARTNER_SERVICE
+from soapkit.cli._output import stdout_output
+from soapkit.cli._params import Target, convert_arguments, resolve_target
+from soapkit.cli._settings import DEFAULTS, add_connection_options, build_catalog, effective_settings, secret
+from soapkit.cli.call import add_call_arguments
+from soapkit.debug import pretty_envelope
+from soapkit.headers import SuperOfficeHeaders
+from soapkit.tenant import Environment
+from soapkit.transport import soap_errors
+
+EXAMPLES = """\
+examples:
+  soapkit envelope ContactAgent.GetContactEntity 5
+  soapkit envelope ContactAgent.SaveContactEntity '{"Name": "Acme"}' --http
+  soapkit envelope PartnerSystemUserService.Authenticate SignedSystemToken=... ReturnTokenType=Jwt
+
+Secrets not given (client secret, ticket, context) appear as placeholders such as {Ticket}; given ones are
+shown as *** unless --show-secrets.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "envelope", help="build an operation's request envelope without sending it",
+        description="Build the SOAP request envelope soapkit would send for an operation, offline.",
+        epilog=EXAMPLES)
+    add_call_arguments(parser)
+    parser.add_argument("--http", action="store_true", help="also print the HTTP request line and headers")
+    parser.add_argument("--raw", action="store_true", help="print the exact bytes as sent, not indented")
+    parser.add_argument("--ws-addressing", action="store_true",
+                        help="keep the WS-Addressing headers zeep adds (soapkit strips them by default)")
+    add_connection_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = effective_settings(args)
+    catalog = build_catalog(settings)
+    version = str(settings.get("services_version") or DEFAULTS["services_version"])
+    target = resolve_target(catalog, args.target, version)
+    values = convert_arguments(target.operation, args.arguments, target.label)
+    app_token, ticket = secret(settings, "app_token"), secret(settings, "ticket")
+    ctx = settings.get("context_identifier")
+    plugin = SuperOfficeHeaders(app_token or "{ApplicationToken}", ticket=lambda: ticket or "{Ticket}",
+                                context_identifier=ctx or "{ContextIdentifier}", ws_addressing=args.ws_addressing)
+    address = _address(settings, target, version)
+    client, proxy = catalog.bind(target.service.name, address, version=version, plugins=[plugin])
+    with soap_errors():
+        envelope = client.create_message(proxy, target.operation_name, **values)
+    body = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
+    # placeholders hide nothing; real secrets are masked unless asked for
+    show = bool(args.show_secrets or not (app_token or ticket))
+    text = (body if show else _redacted_raw(body)).decode("utf-8") if args.raw else \
+        pretty_envelope(body, show_secrets=show).rstrip()
+    headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{target.operation.soapaction}"'}
+    _print(args, address, headers, text)
+    return 0
+
+
+def _redacted_raw(body: bytes) -> bytes:
+    from soapkit.debug import redact_envelope
+
+    return redact_envelope(body)
+
+
+def _address(settings: dict[str, Any], target: Target, version: str) -> str:
+    env = Environment.resolve(str(settings.get("env") or DEFAULTS["env"]))
+    if target.service.name == PARTNER_SERVICE:
+        return env.partner_service_url
+    ctx = settings.get("context_identifier") or "{ContextIdentifier}"
+    # the numbered host is only known after a state lookup, which this offline command does not do
+    return f"https://{{tenant-host}}/{ctx}/Remote/{version}/{target.service.name}.svc"
+
+
+def _print(args: argparse.Namespace, address: str, headers: dict[str, str], text: str) -> None:
+    out = stdout_output(args)
+    if out.json_mode:
+        out.json({"url": address, "method": "POST", "headers": headers, "envelope": text})
+        return
+    if args.http:
+        out.line(f"POST {address}", "bold")
+        for name, value in headers.items():
+            out.line(f"{name}: {value}")
+        out.line()
+    out.line(text)

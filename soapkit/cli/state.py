@@ -1,0 +1,59 @@
+"""``soapkit state [CTX]``: where a tenant lives and whether it is running (no credentials needed)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+from soapkit.cli._output import stdout_output
+from soapkit.cli._settings import DEFAULTS, add_connection_options, effective_settings, timeout
+from soapkit.errors import ConfigurationError
+from soapkit.http import new_session
+from soapkit.tenant import Environment, TenantDirectory, TenantLocation, validate_context_identifier
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "state", help="show a tenant's state and current host",
+        description="Ask the environment's state endpoint (GET /api/state/CTX) where a tenant is served from "
+        "and in which state it is. Exits 0 when the tenant is running, 5 when it is not.",
+        epilog="example:\n  soapkit state Cust12345 --env sod")
+    parser.add_argument("tenant", nargs="?", metavar="CTX", help="context identifier (default: --ctx/SOAPKIT_CTX)")
+    add_connection_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = effective_settings(args)
+    ctx = args.tenant or settings.get("context_identifier")
+    if not ctx:
+        raise ConfigurationError("Which tenant?", hint="soapkit state Cust12345 (or set --ctx / SOAPKIT_CTX).")
+    environment = Environment.resolve(str(settings.get("env") or DEFAULTS["env"]))
+    with new_session() as session:
+        directory = TenantDirectory(environment, session, timeout=timeout(settings))
+        location = directory.locate(validate_context_identifier(str(ctx)), require_running=False)
+    _print(args, environment, location)
+    return 0 if location.is_running else 5
+
+
+def _print(args: argparse.Namespace, environment: Environment, location: TenantLocation) -> None:
+    out = stdout_output(args)
+    info = {
+        "ContextIdentifier": location.context_identifier,
+        "Environment": environment.base_url,
+        "State": location.state.name,
+        "StateCode": int(location.state),
+        "IsRunning": location.is_running,
+        "Endpoint": location.endpoint,
+        "Api": location.api,
+        "ServicesUrl": location.services_url(str(getattr(args, "services_version", None)
+                                                 or DEFAULTS["services_version"])),
+        "ValidUntil": location.valid_until.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+    }
+    if out.json_mode:
+        out.json(info)
+        return
+    colour = "green" if location.is_running else "red"
+    info["State"] = out.style(f"{location.state.name} ({int(location.state)})", colour, "bold")
+    out.fields([(k, v) for k, v in info.items() if k != "StateCode" and v is not None])

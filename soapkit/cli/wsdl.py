@@ -1,0 +1,162 @@
+"""``soapkit wsdl list|show|import``: the WSDL catalog, and adding a tenant's WSDL to it."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from soapkit.catalog import DEFAULT_VERSION, Catalog
+from soapkit.cli._output import stdout_output
+from soapkit.cli._params import agent_name
+from soapkit.cli._settings import DEFAULTS, build_catalog, effective_settings, user_wsdl_dir
+from soapkit.cli._wsdl_import import fetch_documents
+from soapkit.errors import ConfigurationError, WsdlError
+
+IMPORT_EXAMPLES = """\
+examples:
+  soapkit wsdl import ~/Downloads/Contact.wsdl
+  soapkit wsdl import 'https://sod2.superoffice.com/Cust12345/Remote/Services88/Contact.svc?wsdl'
+  soapkit wsdl import Quote.wsdl --name Quote --dest ./wsdl
+
+Imported WSDLs go to the user folder (soapkit wsdl list shows it) and are found before the bundled ones.
+"""
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("wsdl", help="list, show and import WSDLs",
+                                   description="The WSDL catalog: where soapkit finds service descriptions.")
+    commands = parser.add_subparsers(dest="wsdl_command", metavar="SUBCOMMAND", required=True)
+    listing = commands.add_parser("list", help="the catalog's folders and the services in each")
+    listing.add_argument("--services-version", metavar="VERSION", help="default: Services88")
+    listing.set_defaults(handler=run_list)
+    show = commands.add_parser("show", help="where a service's WSDL is and what it holds")
+    show.add_argument("service", metavar="SERVICE", help="e.g. ContactAgent")
+    show.add_argument("--raw", action="store_true", help="print the WSDL file itself")
+    show.add_argument("--services-version", metavar="VERSION", help="default: Services88")
+    show.set_defaults(handler=run_show)
+    imported = commands.add_parser("import", help="copy a WSDL file or ?wsdl URL into a WSDL folder",
+                                   description="Copy a WSDL (a file, or a service's ?wsdl URL with the schemas "
+                                   "it imports) into a WSDL folder, after checking that it parses.",
+                                   epilog=IMPORT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    imported.add_argument("source", metavar="FILE|URL")
+    imported.add_argument("--name", help="the service name (default: from the WSDL, e.g. WcfContactService -> Contact)")
+    imported.add_argument("--dest", metavar="DIR", help=f"the WSDL folder (default: {user_wsdl_dir()})")
+    imported.add_argument("--services-version", metavar="VERSION", default=DEFAULT_VERSION,
+                          help="the services version folder (default: Services88)")
+    imported.add_argument("--force", action="store_true", help="replace an existing WSDL of that name")
+    imported.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    imported.set_defaults(handler=run_import)
+
+
+def _version(args: argparse.Namespace, settings: dict[str, Any]) -> str:
+    return str(getattr(args, "services_version", None) or settings.get("services_version")
+               or DEFAULTS["services_version"])
+
+
+# --- list and show -----------------------------------------------------------------------------
+
+
+def folder_listing(catalog: Catalog, version: str) -> list[dict[str, Any]]:
+    listing = []
+    for folder in catalog.folders:
+        versioned = sorted(p.stem for p in (folder / version).glob("*.wsdl")) if (folder / version).is_dir() else []
+        flat = sorted(p.stem for p in folder.glob("*.wsdl"))
+        listing.append({"folder": str(folder), "version": version, "services": versioned, "flat": flat})
+    return listing
+
+
+def run_list(args: argparse.Namespace) -> int:
+    settings = effective_settings(args)
+    catalog = build_catalog(settings)
+    version = _version(args, settings)
+    listing = folder_listing(catalog, version)
+    out = stdout_output(args)
+    if out.json_mode:
+        out.json({"search_order": listing, "user_folder": str(user_wsdl_dir())})
+        return 0
+    out.line(f"WSDL folders, searched in this order ({version}):", "bold")
+    for entry in listing:
+        out.line(f"  {entry['folder']}", "cyan")
+        names = [f"{version}/{n}" for n in entry["services"]] + entry["flat"]
+        out.line("    " + (", ".join(names) if names else "(no WSDLs)"))
+    if not user_wsdl_dir().is_dir():
+        out.line(f"\n`soapkit wsdl import` adds WSDLs to {user_wsdl_dir()}", "dim")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    settings = effective_settings(args)
+    catalog = build_catalog(settings)
+    described = catalog.describe(args.service, _version(args, settings))
+    out = stdout_output(args)
+    if args.raw:
+        sys.stdout.write(described.path.read_text(encoding="utf-8"))
+        return 0
+    info = {
+        "service": agent_name(described.name),
+        "wsdl": str(described.path),
+        "version": described.version,
+        "target_namespace": _target_namespace(described.path),
+        "binding": described.binding_name,
+        "operations": described.operation_names,
+    }
+    if out.json_mode:
+        out.json(info)
+        return 0
+    out.fields([(k, v) for k, v in info.items() if k != "operations"])
+    out.line(f"operations ({len(described.operation_names)}):", "bold")
+    for name in described.operation_names:
+        out.line(f"  {name}")
+    return 0
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+def run_import(args: argparse.Namespace) -> int:
+    destination = Path(args.dest).expanduser() if args.dest else user_wsdl_dir()
+    with tempfile.TemporaryDirectory(prefix="soapkit-wsdl-") as temporary:
+        staging = Path(temporary) / args.services_version
+        staging.mkdir()
+        name, files = fetch_documents(args.source, staging, name=args.name, timeout=args.timeout)
+        described = _check_parses(Path(temporary), name, args.services_version)
+        target = destination / args.services_version
+        if (target / f"{name}.wsdl").exists() and not args.force:
+            raise ConfigurationError(f"{target / (name + '.wsdl')} exists.", hint="Add --force to replace it.")
+        target.mkdir(parents=True, exist_ok=True)
+        for file in files:
+            shutil.copyfile(staging / file, target / file)
+    out = stdout_output(args)
+    result = {"service": agent_name(name), "wsdl": str(target / f"{name}.wsdl"), "files": files,
+              "operations": len(described.operation_names)}
+    if out.json_mode:
+        out.json(result)
+    else:
+        out.line(f"imported {agent_name(name)} ({result['operations']} operations) into {target}", "green")
+        if destination != user_wsdl_dir():
+            out.line(f"use it with --wsdl-dir {destination}", "dim")
+    return 0
+
+
+def _target_namespace(path: Path) -> str | None:
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        return etree.parse(str(path), parser).getroot().get("targetNamespace")
+    except etree.XMLSyntaxError:
+        return None
+
+
+def _check_parses(folder: Path, name: str, version: str) -> Any:
+    try:
+        described = Catalog([folder], include_bundled=False).describe(name, version)
+        _ = described.operation_names
+    except WsdlError as error:
+        raise WsdlError(f"The WSDL does not parse, so it was not imported: {error.message}",
+                        hint="Check that it is a SOAP 1.1 WSDL with all the schemas it imports.") from None
+    return described
