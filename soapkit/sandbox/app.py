@@ -11,12 +11,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from soapkit.catalog import Catalog, default_catalog
+from soapkit.credentials.keys import private_key_to_pem
 from soapkit.sandbox import provision
 from soapkit.sandbox.agents import AgentService
 from soapkit.sandbox.backend import Backend
-from soapkit.sandbox.files import DataDir
+from soapkit.sandbox.files import DataDir, write_private, write_public
 from soapkit.sandbox.identity import Identity, openid_configuration
+from soapkit.sandbox.oauth import OAuthService
+from soapkit.sandbox.oauth import register_routes as register_oauth_routes
 from soapkit.sandbox.partner import PartnerService
 from soapkit.sandbox.seed import NORWAY, SYSTEM_ASSOCIATE_ID
 from soapkit.sandbox.server import SandboxHTTPServer
@@ -70,6 +75,7 @@ class Sandbox:
         self._serving = False
         self._config: dict[str, Any] = {}
         self._secrets: provision.PartnerSecrets | None = None
+        self.oauth: OAuthService | None = None  # the OAuth endpoints, once open (tests configure clients there)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -200,6 +206,15 @@ class Sandbox:
     def revoke_credential(self, value: str) -> bool:
         return self.backend.credentials.revoke(value)
 
+    def rotate_identity_key(self) -> str:
+        """Sign with a new identity key from now on; the old key stays in the JWKS. Returns the new kid."""
+        backend = self.backend
+        backend.identity = backend.identity.rotated(backend.now())
+        write_private(self.data.identity_key, private_key_to_pem(backend.identity.key))
+        write_public(self.data.identity_certificate,
+                     backend.identity.certificate.public_bytes(serialization.Encoding.PEM))
+        return backend.identity.kid
+
     # --- assembly --------------------------------------------------------------------------------
 
     def _make_backend(self) -> Backend:
@@ -236,6 +251,7 @@ class Sandbox:
         agent_path = r"/(?P<ctx>[^/]+)/Remote/(?P<version>Services88)/(?P<service>[A-Za-z0-9_]+)\.svc"
         router.add("POST", agent_path, agents.post)
         router.add("GET", agent_path, agents.get)
+        self.oauth = register_oauth_routes(router, backend)
         return router
 
 

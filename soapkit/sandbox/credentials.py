@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 
@@ -19,6 +20,13 @@ class CredentialKind(str, Enum):
     TICKET = "ticket"
     ACCESS_TOKEN = "access_token"
     REFERENCE_TOKEN = "reference_token"
+    # OAuth refresh tokens and sign-in sessions: never accepted where a ticket or access token is expected.
+    REFRESH_TOKEN = "refresh_token"
+    SESSION = "session"
+
+
+#: What ``check`` accepts unless told otherwise: the kinds an agent takes in ``Credentials/Ticket``.
+BEARER_KINDS = frozenset({CredentialKind.TICKET, CredentialKind.ACCESS_TOKEN, CredentialKind.REFERENCE_TOKEN})
 
 
 class Verdict(str, Enum):
@@ -90,12 +98,16 @@ class CredentialStore:
             row["expires_at"], row["sliding_seconds"], bool(row["revoked"]),
         )
 
-    def check(self, value: str | None, *, ctx: str, now: dt.datetime, client_id: str | None = None) -> Check:
-        """Is ``value`` a live credential of tenant ``ctx`` (and of application ``client_id``, if given)?"""
+    def check(self, value: str | None, *, ctx: str, now: dt.datetime, client_id: str | None = None,
+              kinds: Collection[CredentialKind] = BEARER_KINDS) -> Check:
+        """Is ``value`` a live credential of tenant ``ctx`` (and of application ``client_id``, if given)?
+
+        Only credentials of ``kinds`` count (by default those usable as a ticket); others are unknown here.
+        """
         if not value or not value.strip():
             return Check(Verdict.MISSING)
         record = self.lookup(value.strip())
-        if record is None:
+        if record is None or record.kind not in kinds:
             return Check(Verdict.UNKNOWN)
         if record.revoked:
             return Check(Verdict.REVOKED, record)

@@ -60,6 +60,8 @@ class Identity:
 
     key: rsa.RSAPrivateKey
     certificate: x509.Certificate
+    # Earlier keys, still published in the JWKS after a rotation so tokens they signed keep validating.
+    retired: tuple[Identity, ...] = ()
 
     @classmethod
     def load_or_create(cls, key_path: Path, certificate_path: Path, now: dt.datetime) -> Identity:
@@ -103,7 +105,12 @@ class Identity:
         }
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [self.jwk()]}
+        return {"keys": [self.jwk(), *(old.jwk() for old in self.retired)]}
+
+    def rotated(self, now: dt.datetime) -> Identity:
+        """A new signing key and certificate; this one stays published (retired) beside it."""
+        key = new_rsa_key()
+        return Identity(key, _self_signed(key, now), (Identity(self.key, self.certificate), *self.retired))
 
     def sign_jwt(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.x5t})
@@ -118,6 +125,8 @@ def openid_configuration(base_url: str) -> dict[str, Any]:
         "token_endpoint": f"{login}/common/oauth/tokens",
         "jwks_uri": f"{login}/.well-known/jwks",
         "end_session_endpoint": f"{login}/logout",
+        "revocation_endpoint": f"{login}/common/oauth/revoke",
+        "revocation_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
