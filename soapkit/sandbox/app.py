@@ -90,8 +90,13 @@ class Sandbox:
             self.data.create()
             backend = self._backend or self._make_backend()
             self._backend = backend
-            server = SandboxHTTPServer((self.host, self.port), self._router(backend).dispatch, self.settings,
-                                       ipv6=":" in self.host)
+            try:
+                server = SandboxHTTPServer((self.host, self.port), self._router(backend).dispatch, self.settings,
+                                           ipv6=":" in self.host)
+            except OSError:  # port taken, address not local: leave nothing open behind
+                backend.store.close()
+                self._backend = None
+                raise
             server.base_url = f"http://{_url_host(self.host)}:{server.server_address[1]}"
             self._server = server
             self._write_config()
