@@ -259,7 +259,8 @@ def _set_secret(migration: Migration, name: str, value: str, where: str) -> None
         migration.note("conflict", where, f"a second, different {name} was found; kept the first")
         return
     migration.secrets[name] = value
-    migration.note("carried", where, f"-> {SECRETS[name][1]} (secret, not written into soapkit.toml)")
+    migration.note("carried", where, f"-> {SECRETS[name][1]} or {SECRETS[name][2]} (a secret: never written "
+                   "into soapkit.toml)")
 
 
 # --- system.serviceModel -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import soapkit.config as _config
 from soapkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ DEFAULTS: dict[str, Any] = {"env": "online", "services_version": "Services88", "
 #: environment variable -> settings key
 ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SOAPKIT_ENV": "env",
+    "SOAPKIT_CONTEXT_IDENTIFIER": "context_identifier",
     "SOAPKIT_CTX": "context_identifier",
     "SOAPKIT_CLIENT_ID": "client_id",
     "SOAPKIT_APP_TOKEN": "app_token",
@@ -51,7 +53,10 @@ ENVIRONMENT_VARIABLES: dict[str, str] = {
     "SOAPKIT_SERVICES_VERSION": "services_version",
 }
 #: secrets that may be given as a value or as a file
-SECRET_KEYS = ("app_token", "system_user_token", "ticket")
+# soapkit.config knows the rest: SOAPKIT_CONTEXT_IDENTIFIER, SOAPKIT_CACHE, SOAPKIT_CACHE_KEY(_FILE), ...
+ENVIRONMENT_VARIABLES.update({name: key for name, key in _config.ENVIRONMENT_VARIABLES.items()
+                              if name not in ENVIRONMENT_VARIABLES and key != "wsdl_dirs"})
+SECRET_KEYS = _config.SECRET_KEYS
 SECRET_VALUE_KEYS = frozenset(SECRET_KEYS)
 
 
@@ -96,6 +101,8 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ticket-file", metavar="FILE",
                        help="file holding a 7T: ticket or 8A: access token to use as is; or SOAPKIT_TICKET")
     group.add_argument("--sandbox", metavar="DIR", help="use the local sandbox described by DIR/sandbox.json")
+    group.add_argument("--config", metavar="FILE",
+                       help="settings file (default: $SOAPKIT_CONFIG, ./soapkit.toml, ~/.config/soapkit/soapkit.toml)")
     group.add_argument("--timeout", type=float, metavar="SECONDS", help="HTTP timeout (default: 30)")
     group.add_argument("--services-version", metavar="VERSION", help="NetServer services folder (default: Services88)")
 
@@ -106,10 +113,12 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 def config_file_layer(args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """Settings from the configuration file (``soapkit.toml``) and a description of where they came from.
 
-    The seam for the configuration-file layer (docs/configuration.md): it returns no settings until that
-    layer is implemented; :func:`resolve_settings` already places it between defaults and the environment.
+    The file is ``--config``, ``$SOAPKIT_CONFIG``, ``./soapkit.toml`` or ``~/.config/soapkit/soapkit.toml``;
+    reading and checking it is :mod:`soapkit.config`'s job.
     """
-    return {}, "config file"
+    from soapkit.config import config_file_layer as read_config_layer
+
+    return read_config_layer(getattr(args, "config", None))
 
 
 def environment_layer(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -122,7 +131,7 @@ def environment_layer(environ: dict[str, str] | None = None) -> dict[str, Any]:
 
 def _environment_source(key: str) -> str:
     names = [n for n, k in ENVIRONMENT_VARIABLES.items() if k == key] or ["SOAPKIT_WSDL_DIRS"]
-    return f"environment ({names[0]})"
+    return f"environment ({next((n for n in reversed(names) if os.environ.get(n)), names[0])})"
 
 
 def sandbox_layer(directory: str | os.PathLike[str]) -> dict[str, Any]:
@@ -280,7 +289,11 @@ def system_user_from_settings(settings: dict[str, Any]) -> SystemUser:
             hint="Give --system-user-token and --private-key (or SOAPKIT_SYSTEM_USER_TOKEN and SOAPKIT_PRIVATE_KEY), "
             "a ticket with --ticket-file/SOAPKIT_TICKET, or --sandbox DIR.",
         )
-    return SystemUser(token, Path(str(key)).expanduser())
+    credential = SystemUser(token, Path(str(key)).expanduser(), cache=_config.cache_from_settings(settings),
+                            method=str(settings.get("exchange_method") or "soap").lower())  # type: ignore[arg-type]
+    if settings.get("refresh_margin") is not None:
+        credential.refresh_margin = float(settings["refresh_margin"])
+    return credential
 
 
 def build_client(settings: dict[str, Any], *, recorder: Recorder | None = None,
