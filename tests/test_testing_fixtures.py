@@ -14,7 +14,8 @@ import pytest
 
 # Imported here, in the outer session, on purpose: pytester's in-process runs drop the modules first
 # imported during a run, and a second import of cryptography's modules confuses its compiled core.
-import soapkit.testing  # noqa: F401
+# (Not soapkit.testing itself: test_fidelity_suds.py loads it as a plugin, which wants a first import.)
+import soapkit.sandbox  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
