@@ -9,11 +9,6 @@ from typing import Any
 import jwt
 import pytest
 import requests
-
-from soapkit import connect
-from soapkit.credentials.jwt_validation import CLAIM_PREFIX
-from soapkit.errors import CredentialRejected
-from soapkit.sandbox import Sandbox
 from test_oauth_support import (
     LOOPBACK,
     ScriptedBrowser,
@@ -26,6 +21,11 @@ from test_oauth_support import (
     running_sandbox,
     token_call,
 )
+
+from soapkit import connect
+from soapkit.credentials.jwt_validation import CLAIM_PREFIX
+from soapkit.errors import CredentialRejected
+from soapkit.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")

@@ -203,7 +203,6 @@ def _other_key() -> rsa.RSAPrivateKey:
         ("unknown tenant", "Denied (4): unknown context identifier"),
         ("wrong system-user token", "Denied (4): the system-user token"),
         ("garbage", "InvalidSignature (7)"),
-        ("saml", "Saml is not supported"),
     ],
 )
 def test_exchange_failures(sandbox: Sandbox, transport: str, case: str, expected: str) -> None:
@@ -226,8 +225,6 @@ def test_exchange_failures(sandbox: Sandbox, transport: str, case: str, expected
         signed = sign_system_token("someone else-abc123", key)
     elif case == "garbage":
         signed = "not a signed token"
-    elif case == "saml":
-        overrides["ReturnTokenType"] = "Saml"
     if transport == "rest":
         answer = exchange_rest(sandbox, signed, **overrides)
         assert answer["IsSuccessful"] is False and answer["Token"] is None

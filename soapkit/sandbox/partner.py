@@ -12,7 +12,8 @@ SOAP at ``/login/services/PartnerSystemUserService.svc`` and REST at
 5. its system-user token is the one issued for (tenant, application) -> ``Denied (4)``
 6. the RSA-SHA256 signature verifies with the application's public key -> ``InvalidSignature (7)``
 7. the stamped minute is within ``timestamp_tolerance`` (default 5 min) of the clock -> ``InvalidTimestamp (6)``
-8. ``ReturnTokenType=Saml`` -> ``IsSuccessful=false``, "Saml is not supported by the soapkit sandbox yet".
+8. ``ReturnTokenType`` other than ``Jwt`` or ``Saml`` -> ``IsSuccessful=false``. ``Saml`` answers the base64 of
+   a signed SAML 2.0 assertion with the same claims (:mod:`soapkit.sandbox.saml`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from soapkit.credentials.signing import SignedSystemToken
 from soapkit.errors import SoapkitError
 from soapkit.sandbox import soap
 from soapkit.sandbox.backend import Backend
+from soapkit.sandbox.saml import signed_assertion_base64
 from soapkit.sandbox.tenants import Tenant
 from soapkit.sandbox.web import Request, Response
 from soapkit.sandbox.wsdl_docs import WsdlDocuments
@@ -107,9 +109,8 @@ class PartnerService:
                                   "public key: sign with the application's private key, RSA PKCS#1 v1.5 SHA-256 over "
                                   "UTF-8 'token.yyyyMMddHHmm'.")
         self._check_timestamp(parsed.timestamp)
-        if (token_type or "Jwt").strip().lower() != "jwt":
-            if (token_type or "").strip().lower() == "saml":
-                raise ExchangeRefused(None, "Saml is not supported by the soapkit sandbox yet; ask for Jwt.")
+        kind = (token_type or "Jwt").strip().lower()
+        if kind not in ("jwt", "saml"):
             raise ExchangeRefused(None, f"unknown ReturnTokenType {token_type!r}; use Jwt or Saml.")
         now = backend.now()
         ticket = backend.credentials.issue_ticket(
@@ -117,6 +118,10 @@ class PartnerService:
         )
         claims = self._claims(tenant, installation.system_associate_id, parsed.system_token, ticket,
                               base_url, now)
+        if kind == "saml":
+            return signed_assertion_base64(claims, backend.identity, subject=str(claims[claim("upn")] or ""),
+                                           issuer=SYSTEM_USER_ISSUER, audience=f"spn:{tenant.serial}", now=now,
+                                           lifetime=backend.settings.jwt_lifetime)
         return backend.identity.sign_jwt(claims)
 
     def _tenant(self, ctx: str | None) -> Tenant:
