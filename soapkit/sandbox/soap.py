@@ -7,6 +7,8 @@ emitted in schema order.
 
 from __future__ import annotations
 
+import logging
+from contextvars import ContextVar
 from typing import Any
 
 from lxml import etree
@@ -85,12 +87,36 @@ def declared_headers(message: Any) -> dict[str, str]:
     return {name: element.qname.text for name, element in header.type.elements}
 
 
+# zeep reads a value that is not of its simple type (``<ContactEntityId>abc</ContactEntityId>``) as None
+# and only logs the error; WCF refuses such a request. The filter below turns those log records into
+# errors of the request being read (per thread: each request is served by its own thread).
+_translation_errors: ContextVar[list[str] | None] = ContextVar("soapkit_sandbox_translation_errors", default=None)
+
+
+class _TranslationErrors(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        errors = _translation_errors.get()
+        if errors is None:
+            return True
+        errors.append(str(record.exc_info[1]) if record.exc_info else record.getMessage())
+        return False
+
+
+logging.getLogger("zeep.xsd.types.simple").addFilter(_TranslationErrors())
+
+
 def deserialize_body(operation: Any, envelope: etree._Element) -> dict[str, Any]:
     """The request's body values as plain dicts/lists, parsed by zeep against the WSDL."""
+    errors: list[str] = []
+    token = _translation_errors.set(errors)
     try:
         result = operation.input.deserialize(envelope)
     except Exception as error:  # zeep raises XMLParseError, ValidationError, ValueError, ...
         raise SoapRequestError(f"The request body does not match the contract: {error}") from None
+    finally:
+        _translation_errors.reset(token)
+    if errors:
+        raise SoapRequestError(f"The request body does not match the contract: {errors[0]}")
     body = getattr(result, "body", result)
     if body is None:
         return {}
