@@ -24,8 +24,8 @@ def default_data_dir() -> Path:
     return Path(configured).expanduser() if configured else Path.home() / ".soapkit" / "sandbox"
 
 
-def build_parser(prog: str = "soapkit sandbox") -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description="Run a local SuperOffice CRM Online (the soapkit sandbox).")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The sandbox's options, on its own parser and on the ``soapkit sandbox`` command alike."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)")
     parser.add_argument("--data-dir", type=Path, default=None,
@@ -33,6 +33,11 @@ def build_parser(prog: str = "soapkit sandbox") -> argparse.ArgumentParser:
                         "$SOAPKIT_SANDBOX_DIR)")
     parser.add_argument("--reset", action="store_true", help="delete the sandbox's files in the data dir first")
     parser.add_argument("--quiet", action="store_true", help="do not print the request log")
+
+
+def build_parser(prog: str = "soapkit sandbox") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Run a local SuperOffice CRM Online (the soapkit sandbox).")
+    add_arguments(parser)
     return parser
 
 
@@ -62,7 +67,11 @@ def run(host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_dir: str | os.Pa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = build_parser().parse_args(argv)
+    return run_options(build_parser().parse_args(argv))
+
+
+def run_options(options: argparse.Namespace) -> int:
+    """Run with parsed options (from :func:`build_parser` or the ``soapkit sandbox`` command)."""
     return run(options.host, options.port, options.data_dir, options.reset, request_log=not options.quiet)
 
 

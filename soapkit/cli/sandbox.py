@@ -1,0 +1,25 @@
+"""``soapkit sandbox``: run the local SuperOffice Online emulator (options defined by soapkit.sandbox.cli)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(subparsers: Any) -> None:
+    from soapkit.sandbox.cli import add_arguments
+
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="run the local SuperOffice Online emulator (identity, partner service, tenants, agents)",
+        description="Run the sandbox in the foreground until Ctrl-C. It prints where it listens and where "
+        "sandbox.json (base URL, tenant, client id and secret, system-user token, key paths) is.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from soapkit.sandbox.cli import run_options
+
+    return run_options(args)
