@@ -98,6 +98,31 @@ class CredentialRejected(CredentialError):
     default_hint = "soapkit retried once with a fresh credential; if it persists, check the user's licence/rights."
 
 
+class OAuthError(CredentialError):
+    """The identity service answered an OAuth request with an RFC 6749 error (``invalid_grant``, ...)."""
+
+    def __init__(self, message: str, *, error: str | None = None, description: str | None = None,
+                 status: int | None = None, hint: str | None = None):
+        from soapkit.redaction import redact_text
+
+        self.error = error
+        self.description = redact_text(description) if description else None
+        self.status = status
+        super().__init__(message, hint=hint)
+
+
+class SignInRequired(OAuthError):
+    """The stored sign-in (refresh token) is missing, revoked or expired: the user must sign in again."""
+
+    default_hint = "Sign in again with `soapkit login` (or your application's sign-in), then retry."
+
+
+class LoginFailed(CredentialError):
+    """The interactive sign-in did not complete: denied, timed out, or its answer failed a check."""
+
+    default_hint = "Run `soapkit login` again; with --no-browser, open the printed URL yourself."
+
+
 # --- tenant and routing ------------------------------------------------------------------------
 
 
