@@ -298,9 +298,18 @@ def find_config_file(explicit: str | os.PathLike[str] | None = None, *, environ:
 
 def config_search_path(*, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> list[Path]:
     """Where soapkit looks for ``soapkit.toml`` when none is named, in order."""
+    return [(cwd or Path.cwd()) / CONFIG_FILE_NAME, user_config_dir(environ) / CONFIG_FILE_NAME]
+
+
+def user_config_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """soapkit's per-user folder: ``$SOAPKIT_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/soapkit`` or ``~/.config/soapkit``
+    (``%APPDATA%\\soapkit`` on Windows)."""
     environ = os.environ if environ is None else environ
-    user_base = Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config").expanduser()
-    return [(cwd or Path.cwd()) / CONFIG_FILE_NAME, user_base / "soapkit" / CONFIG_FILE_NAME]
+    if environ.get("SOAPKIT_CONFIG_DIR"):
+        return Path(environ["SOAPKIT_CONFIG_DIR"]).expanduser()
+    if os.name == "nt" and environ.get("APPDATA"):
+        return Path(environ["APPDATA"]) / "soapkit"
+    return Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config").expanduser() / "soapkit"
 
 
 def _must_exist(path: Path, named_by: str) -> Path:

@@ -129,6 +129,11 @@ def test_search_order(work: Path, home: dict[str, str], tmp_path: Path) -> None:
     assert load(work, home, config_file=explicit).get("env") == "stage"
 
 
+def test_soapkit_config_dir_overrides_the_user_folder(work: Path, tmp_path: Path) -> None:
+    environ = {"SOAPKIT_CONFIG_DIR": str(tmp_path / "mine"), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    assert config_search_path(environ=environ, cwd=work)[1] == tmp_path / "mine" / "soapkit.toml"
+
+
 def test_home_config_when_xdg_is_unset(work: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     assert config_search_path(environ={}, cwd=work)[1] == tmp_path / ".config" / "soapkit" / "soapkit.toml"
