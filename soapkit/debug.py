@@ -169,8 +169,10 @@ def redact_envelope(xml: bytes | str, *, show_secrets: bool = False) -> bytes:
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
-        if etree.QName(element).localname in SECRET_ELEMENTS and element.text and element.text.strip():
-            element.text = MASK
+        name = etree.QName(element).localname
+        if name in SECRET_ELEMENTS and element.text and element.text.strip():
+            # a ticket keeps its kind (7T: ticket, 8A: access token): not secret, and it helps diffs
+            element.text = _mask_ticket(element.text) if name == "Ticket" else MASK
         elif element.text:
             element.text = redact_text(element.text)
         for name, value in element.attrib.items():

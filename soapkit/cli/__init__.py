@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -156,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "hint: This is a bug or a broken installation. SOAPKIT_DEBUG=1 shows the traceback.", file=sys.stderr)
         return EXIT_INTERNAL
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exit_:  # --help, --version, or a usage error argparse already reported
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     handler = getattr(args, "handler", None)
@@ -165,6 +166,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     _configure_logging(args)
     return _run(handler, args)
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse, letting operation arguments follow options (``call X --sandbox d Name=1``).
+
+    argparse stops filling a ``nargs="*"`` positional at the first option; a command that sets
+    ``extra_arguments`` (the name of such a list) receives the leftover words there, in order. Leftover
+    options are still errors, reported by argparse as usual.
+    """
+    args, extras = parser.parse_known_args(argv)
+    destination = getattr(args, "extra_arguments", None)
+    if extras and destination is None:
+        parser.parse_args(argv)  # reports "unrecognized arguments" and exits 2
+    unknown = [word for word in extras if _looks_like_option(word)]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if extras and destination is not None:
+        getattr(args, destination).extend(extras)
+    return args
+
+
+def _looks_like_option(word: str) -> bool:
+    return word.startswith("-") and not _NUMBER.match(word)
+
+
+_NUMBER = re.compile(r"^-\d+(\.\d*)?$")
 
 
 def _run(handler: Any, args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", metavar="Agent.Operation", help="e.g. ContactAgent.GetContactEntity")
     parser.add_argument("arguments", nargs="*", metavar="ARG",
                         help="a value (in parameter order), Name=value, JSON, or @file.json")
+    parser.set_defaults(extra_arguments="arguments")
 
 
 def run(args: argparse.Namespace) -> int:

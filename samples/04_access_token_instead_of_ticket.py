@@ -1,0 +1,56 @@
+"""Call agents with an OAuth access token (8A:...) instead of a system-user ticket (7T:...).
+
+    python samples/04_access_token_instead_of_ticket.py [--sandbox DIR] [--token-file FILE]
+
+The Ticket header takes either kind of credential, so the same generated agents serve both. Give a token
+obtained elsewhere with --token-file or SOAPKIT_TICKET; soapkit uses it as is (it cannot renew it). Without
+one, this sample asks the sandbox for an access token with the client-credentials grant -- plain HTTP here,
+as a stand-in until soapkit's own OAuth support is used for it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import requests
+from _sandbox import sample_parser, sandbox_config
+
+import soapkit
+from soapkit.redaction import mask
+
+
+def access_token_from_sandbox(config: dict[str, Any]) -> str:
+    response = requests.post(f"{config['base_url']}/login/common/oauth/tokens", timeout=30, data={
+        "grant_type": "client_credentials", "client_id": config["client_id"],
+        "client_secret": config["client_secret"], "scope": "openid",
+        "acr_values": f"tenant:{config['context_identifier']}",
+    })
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = sample_parser(__doc__)
+    parser.add_argument("--token-file", help="file holding an 8A: access token (or set SOAPKIT_TICKET)")
+    args = parser.parse_args(argv)
+    with sandbox_config(args.sandbox) as config:
+        token = (Path(args.token_file).read_text().strip() if args.token_file
+                 else os.environ.get("SOAPKIT_TICKET") or access_token_from_sandbox(config))
+        print(f"credential: {mask(token, 3)}")
+        with soapkit.connect(config["context_identifier"], env=config["base_url"],
+                             app_token=config["client_secret"], ticket=token) as so:
+            principal = so.SoPrincipalAgent.AuthenticateWithAccessToken(AccessToken=token)
+            if principal is None:
+                print("the tenant did not accept the token", file=sys.stderr)
+                return 1
+            print(f"signed in as {principal.FullName} (associate {principal.AssociateId}, {principal.UserType})")
+            company = so.ContactAgent.GetContactEntity(1)
+            print(f"company #1:  {company.Name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
