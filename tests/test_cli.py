@@ -466,3 +466,12 @@ def test_global_options_work_before_and_after_the_command(capsys: pytest.Capture
     before = json.loads(run(capsys, "--json", "describe")[1])
     after = json.loads(run(capsys, "describe", "--json")[1])
     assert before == after and "ContactAgent" in after["services"]
+
+
+def test_operation_arguments_may_follow_options(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "envelope", "ContactAgent.GetContactEntity", "--ctx", "Cust1", "ContactEntityId=7")
+    assert code == 0 and "ContactEntityId>7<" in out
+    code, out, _ = run(capsys, "envelope", "ContactAgent.GetContactEntity", "--ctx", "Cust1", "-7")
+    assert code == 0 and "ContactEntityId>-7<" in out
+    code, _, err = run(capsys, "envelope", "ContactAgent.GetContactEntity", "--ctx", "Cust1", "5", "--bogus")
+    assert code == 2 and "unrecognized arguments: --bogus" in err

@@ -85,6 +85,7 @@ def test_saved_capture_is_redacted_by_default_and_private(tmp_path: Path) -> Non
     text = path.read_text()
     assert TICKET not in text and APP_TOKEN not in text and "c2VjcmV0" not in text
     assert "<ns0:ContactEntityId>5</ns0:ContactEntityId>" in text  # only secrets are touched
+    assert "<ns0:Ticket>7T:***</ns0:Ticket>" in text  # the kind of credential is kept
     assert json.loads(text)["redacted"] is True
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(Recorder.load(path)) == 1
