@@ -17,6 +17,17 @@ def register(subparsers: Any) -> None:
     )
     add_arguments(parser)
     parser.set_defaults(handler=run)
+    from soapkit.cli import tokens
+
+    tokens.register(_commands(parser))  # soapkit sandbox tokens create|list|revoke
+
+
+def _commands(parser: argparse.ArgumentParser) -> Any:
+    """The sandbox command's sub-commands (argparse allows one group and offers no public way to reach it)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return parser.add_subparsers(dest="sandbox_command", metavar="COMMAND")
 
 
 def run(args: argparse.Namespace) -> int:
