@@ -5,9 +5,11 @@ from soapkit.credentials.base import (
     Credential,
     CredentialCache,
     IssuedCredential,
+    LockingCache,
     MemoryCache,
     StaticToken,
 )
+from soapkit.credentials.caches import FileCache, RedisCache, new_cache_key, open_cache
 from soapkit.credentials.keys import load_private_key, load_public_key, private_key_to_pem, private_key_to_xml
 from soapkit.credentials.signing import SignedSystemToken, sign_system_token
 from soapkit.credentials.system_user import SystemUser, exchange_signed_token
@@ -16,14 +18,19 @@ __all__ = [
     "AuthContext",
     "Credential",
     "CredentialCache",
+    "FileCache",
     "IssuedCredential",
+    "LockingCache",
     "MemoryCache",
+    "RedisCache",
     "SignedSystemToken",
     "StaticToken",
     "SystemUser",
     "exchange_signed_token",
     "load_private_key",
     "load_public_key",
+    "new_cache_key",
+    "open_cache",
     "private_key_to_pem",
     "private_key_to_xml",
     "sign_system_token",
