@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import secrets
 import threading
 import zlib
 from pathlib import Path
@@ -15,9 +16,10 @@ from cryptography.hazmat.primitives import serialization
 
 from soapkit.catalog import Catalog, default_catalog
 from soapkit.credentials.keys import private_key_to_pem
-from soapkit.sandbox import provision
+from soapkit.sandbox import admin, provision
 from soapkit.sandbox.agents import AgentService
 from soapkit.sandbox.backend import Backend
+from soapkit.sandbox.faults import FaultInjector, Faults
 from soapkit.sandbox.files import DataDir, write_private, write_public
 from soapkit.sandbox.identity import Identity, openid_configuration
 from soapkit.sandbox.oauth import OAuthService
@@ -28,7 +30,7 @@ from soapkit.sandbox.server import SandboxHTTPServer
 from soapkit.sandbox.settings import SandboxSettings
 from soapkit.sandbox.store import Store
 from soapkit.sandbox.tenants import state_document
-from soapkit.sandbox.web import Request, Response, Router
+from soapkit.sandbox.web import Handler, Request, Response, Router
 from soapkit.tenant import TenantState
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,10 @@ class Sandbox:
         self._config: dict[str, Any] = {}
         self._secrets: provision.PartnerSecrets | None = None
         self.oauth: OAuthService | None = None  # the OAuth endpoints, once open (tests configure clients there)
+        # Per-sandbox fault rules (see soapkit.sandbox.faults); ``faults.seed(n)`` makes them deterministic.
+        self.faults = Faults()
+        # Guards the admin endpoint (soapkit.sandbox.admin); new at every start, written to sandbox.json.
+        self.admin_token = secrets.token_urlsafe(32)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -91,8 +97,8 @@ class Sandbox:
             backend = self._backend or self._make_backend()
             self._backend = backend
             try:
-                server = SandboxHTTPServer((self.host, self.port), self._router(backend).dispatch, self.settings,
-                                           ipv6=":" in self.host)
+                app = FaultInjector(self._router(backend).dispatch, backend, self.faults)
+                server = SandboxHTTPServer((self.host, self.port), app, self.settings, ipv6=":" in self.host)
             except OSError:  # port taken, address not local: leave nothing open behind
                 backend.store.close()
                 self._backend = None
@@ -196,6 +202,28 @@ class Sandbox:
     def set_tenant_state(self, ctx: str, state: TenantState | str) -> None:
         self.backend.tenants.set_state(ctx, state if isinstance(state, TenantState) else TenantState[state])
 
+    def move_tenant(self, ctx: str, endpoint_host: str | None) -> str:
+        """Serve tenant ``ctx`` from another host; returns its new endpoint (what ``/api/state`` answers).
+
+        ``endpoint_host`` is ``host[:port]`` (the sandbox's port when omitted) naming this sandbox another
+        way, e.g. ``localhost:{port}`` when it listens on 127.0.0.1, or a full endpoint URL; ``None`` brings
+        the tenant home to ``{base_url}/{ctx}``. Agent calls on any other host then get HTTP 421.
+        """
+        tenant = self.backend.tenants.get(ctx)
+        if tenant is None:
+            raise KeyError(ctx)
+        endpoint: str | None = None
+        if endpoint_host:
+            if "://" in endpoint_host:
+                endpoint = endpoint_host.rstrip("/")
+            else:
+                host = endpoint_host.strip().rstrip("/")
+                if not host.rsplit("]", 1)[-1].count(":"):  # no port given: the sandbox's own
+                    host = f"{host}:{self.base_url.rsplit(':', 1)[-1]}"
+                endpoint = f"http://{host}/{tenant.ctx}"
+        self.backend.tenants.set_endpoint(tenant.ctx, endpoint)
+        return endpoint or f"{self.base_url}/{tenant.ctx}"
+
     def issue_ticket(self, ctx: str | None = None, *, associate_id: int = SYSTEM_ASSOCIATE_ID) -> str:
         """A fresh system-user ticket, as if the partner exchange had run (for tests and demos)."""
         backend = self.backend
@@ -240,6 +268,8 @@ class Sandbox:
         tenant = backend.tenants.get(provision.DEFAULT_CONTEXT)
         assert tenant is not None
         self._config = provision.sandbox_config(self.base_url, self.data, secrets, tenant, backend)
+        self._config["admin_url"] = f"{self.base_url}{admin.ADMIN_PATH}"
+        self._config["admin_token"] = self.admin_token
         provision.write_config(self.data, self._config)
 
     def _router(self, backend: Backend) -> Router:
@@ -254,10 +284,21 @@ class Sandbox:
         router.add("GET", r"/login/services/PartnerSystemUserService\.svc", partner.metadata)
         router.add("POST", r"/login/api/PartnerSystemUser/Authenticate", partner.rest)
         agent_path = r"/(?P<ctx>[^/]+)/Remote/(?P<version>Services88)/(?P<service>[A-Za-z0-9_]+)\.svc"
-        router.add("POST", agent_path, agents.post)
-        router.add("GET", agent_path, agents.get)
+        router.add("POST", agent_path, _on_tenant_host(backend, agents.post))
+        router.add("GET", agent_path, _on_tenant_host(backend, agents.get))
         self.oauth = register_oauth_routes(router, backend)
+        admin.register_routes(router, self)
         return router
+
+
+def _on_tenant_host(backend: Backend, handler: Handler) -> Handler:
+    """HTTP 421 for a call to a tenant on another host than its endpoint's (as after a tenant move)."""
+    def routed(request: Request, ctx: str, **kwargs: str) -> Response:
+        tenant = backend.tenants.get(ctx)
+        if tenant is not None and not tenant.serves_host(request.base_url, request.header("host")):
+            return Response.text(421, "Wrong subdomain used to access tenant", ctx=tenant.ctx, outcome="wrong-host")
+        return handler(request, ctx=ctx, **kwargs)
+    return routed
 
 
 def _state(backend: Backend, request: Request, ctx: str) -> Response:

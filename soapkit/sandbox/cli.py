@@ -1,7 +1,8 @@
 """``soapkit sandbox``: run the sandbox in the foreground until Ctrl-C.
 
 The ``soapkit`` command delegates here: ``soapkit.sandbox.main(argv)`` parses the sandbox's own
-options; ``soapkit.sandbox.run(...)`` is the same without argument parsing.
+options; ``soapkit.sandbox.run(...)`` is the same without argument parsing. ``soapkit sandbox admin ...`` talks
+to a running sandbox (see :mod:`soapkit.sandbox.admin`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from soapkit.sandbox import admin
 from soapkit.sandbox.app import Sandbox
 
 DEFAULT_PORT = 8765
@@ -33,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "$SOAPKIT_SANDBOX_DIR)")
     parser.add_argument("--reset", action="store_true", help="delete the sandbox's files in the data dir first")
     parser.add_argument("--quiet", action="store_true", help="do not print the request log")
+    commands = parser.add_subparsers(dest="sandbox_command", metavar="admin")
+    admin_parser = commands.add_parser("admin", help="administer a running sandbox: move a tenant, set its "
+                                       "state, inject faults (see docs/sandbox.md)")
+    admin.add_arguments(admin_parser)
 
 
 def build_parser(prog: str = "soapkit sandbox") -> argparse.ArgumentParser:
@@ -72,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_options(options: argparse.Namespace) -> int:
     """Run with parsed options (from :func:`build_parser` or the ``soapkit sandbox`` command)."""
+    if getattr(options, "sandbox_command", None) == "admin":
+        return admin.run_options(options)
     return run(options.host, options.port, options.data_dir, options.reset, request_log=not options.quiet)
 
 

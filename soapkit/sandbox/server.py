@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from soapkit.sandbox.faults import DropConnection, TruncatedResponse
 from soapkit.sandbox.requestlog import log_request
 from soapkit.sandbox.settings import SandboxSettings
 from soapkit.sandbox.web import Request, Response
@@ -96,9 +97,17 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         if body is None:
             return
         request = Request(self.command, target.path, target.query,
-                          {k.lower(): v for k, v in self.headers.items()}, body, self.server.base_url)
+                          {k.lower(): v for k, v in self.headers.items()}, body, self.server.base_url,
+                          str(self.client_address[0]))
         try:
             response = self.server.app(request)
+        except DropConnection as dropped:  # injected fault: close without a word
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            log_request(self.command, target.path, target.query, 0, (time.perf_counter() - started) * 1000,
+                        {"fault": str(dropped), "outcome": "dropped"})
+            return
         except Exception:
             log.exception("sandbox: unhandled error on %s %s", self.command, target.path)
             response = Response.text(500, "Internal error in the soapkit sandbox (see its log).")
@@ -133,8 +142,16 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
+            # An injected fault may cut the body: the full Content-Length, part of the body, then close.
+            cut = response.truncate_at if isinstance(response, TruncatedResponse) else None
+            truncated = cut is not None
+            if truncated:
+                self.close_connection = True
             if self.command != "HEAD":
-                self.wfile.write(response.body)
+                self.wfile.write(response.body[:cut])
             self.wfile.flush()
+            if truncated:
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True

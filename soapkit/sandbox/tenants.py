@@ -1,7 +1,8 @@
 """Tenants of the sandbox: where each one lives, its state, and the ``/api/state/{ctx}`` answer.
 
 A tenant with no stored endpoint lives at ``{base_url}/{ctx}`` on the sandbox's own host; a stored
-endpoint (for numbered hosts and tenant moves) is used as is.
+endpoint (for numbered hosts and tenant moves) is used as is. Agent calls are routed by the ``Host``
+header: a call whose Host is not the host of the tenant's endpoint gets HTTP 421 (see :func:`serves_host`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from soapkit.sandbox.store import Store
 from soapkit.tenant import TenantState
@@ -35,6 +37,26 @@ class Tenant:
     @property
     def is_running(self) -> bool:
         return self.state.is_running
+
+    def serves_host(self, base_url: str, host_header: str | None) -> bool:
+        """Whether a request whose ``Host`` header is ``host_header`` addresses this tenant's endpoint host.
+
+        Names are compared as written (``localhost`` is not ``127.0.0.1``), ports with the scheme's default
+        filled in. A request without a Host header is taken to address the sandbox's own host.
+        """
+        endpoint = urlsplit(self.endpoint(base_url))
+        default_port = 443 if endpoint.scheme == "https" else 80
+        wanted = _host_port(endpoint.netloc, default_port)
+        asked = _host_port(host_header or urlsplit(base_url).netloc, default_port)
+        return wanted is not None and wanted == asked
+
+
+def _host_port(netloc: str, default_port: int) -> tuple[str, int] | None:
+    try:
+        parts = urlsplit(f"//{netloc.strip()}")
+        return (parts.hostname or "").lower(), parts.port or default_port
+    except ValueError:
+        return None
 
 
 def iso_z(moment: dt.datetime) -> str:

@@ -18,6 +18,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     base_url: str
+    client: str = ""  # the peer's IP address
 
     @property
     def url(self) -> str:
