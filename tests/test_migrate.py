@@ -230,3 +230,18 @@ def test_migration_error_is_a_configuration_error() -> None:
     from soapkit.errors import ConfigurationError
 
     assert issubclass(MigrationError, ConfigurationError)
+
+
+def test_the_migration_guide_shows_code_that_exists() -> None:
+    import re
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "migrating-from-wcf.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 5
+    for block in blocks:
+        compile(block, "migrating-from-wcf.md", "exec")
+        for line in block.splitlines():
+            if line.startswith(("import soapkit", "from soapkit")):
+                exec(line, {})  # every name the guide imports exists
+    for command in re.findall(r"^soapkit (\w+)", guide, re.M):
+        assert command in {"migrate", "config", "describe", "call", "diff"}, command
