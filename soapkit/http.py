@@ -30,7 +30,7 @@ def send(
         response = session.request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout:
         raise RequestTimeout(f"{method} {url} timed out after {timeout:g} s.") from None
-    except requests.ConnectionError as error:
+    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:  # incl. a cut body
         raise ConnectionFailed(f"{method} {url} failed: {type(error).__name__}: {error}") from None
     if response.status_code == 429:
         raise RateLimited(f"{method} {url} was rate limited (HTTP 429).", retry_after=retry_after(response),

@@ -55,7 +55,7 @@ class SoapkitTransport(zeep.Transport):
         except requests.Timeout:
             self._record(address, headers, body, None, started)
             raise RequestTimeout(f"POST {address} timed out after {self.operation_timeout:g} s.") from None
-        except requests.ConnectionError as error:
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:  # incl. a cut body
             self._record(address, headers, body, None, started)
             raise ConnectionFailed(f"POST {address} failed: {type(error).__name__}: {error}") from None
         self._record(address, headers, body, response, started)
