@@ -164,3 +164,24 @@ def test_replay_of_a_failing_call_exits_1(capsys: pytest.CaptureFixture[str], sb
     assert code == 1
     code, out, _ = run(capsys, "replay", str(capture), *sb)
     assert code == 1 and "Succeeded=false" in out
+
+
+def test_wsdl_import_from_a_tenants_wsdl_url(capsys: pytest.CaptureFixture[str], sandbox: Any,
+                                             tmp_path: Path) -> None:
+    url = f"{sandbox.config['netserver_url']}Person.svc?wsdl"
+    code, out, _ = run(capsys, "wsdl", "import", url, "--dest", str(tmp_path / "wsdl"), "--json")
+    imported = json.loads(out)
+    assert code == 0 and imported["service"] == "PersonAgent" and imported["operations"] >= 7
+    assert "Person.NetServerTypes.xsd" in imported["files"]  # ?xsd=NetServerTypes, saved under a local name
+    wsdl_text = (tmp_path / "wsdl" / "Services88" / "Person.wsdl").read_text()
+    assert "?xsd=" not in wsdl_text and "Person.NetServerTypes.xsd" in wsdl_text
+    code, out, _ = run(capsys, "call", "PersonAgent.GetPersonEntity", "1", "--wsdl-dir", str(tmp_path / "wsdl"),
+                       "--sandbox", str(Path(sandbox.config_path).parent))
+    assert code == 0 and json.loads(out)["PersonId"] == 1
+
+
+def test_an_agent_error_prints_its_message_once(capsys: pytest.CaptureFixture[str], sb: list[str]) -> None:
+    code, _, err = run(capsys, "call", "ContactAgent.DeleteContactEntity", "999999", *sb)
+    assert code == 1 and err.startswith("error: EntityNotFoundException")
+    message = err.splitlines()[0].removeprefix("error: ")
+    assert err.count(message.split(": ", 1)[1]) == 1

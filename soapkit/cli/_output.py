@@ -78,7 +78,7 @@ class Output:
 
     def error(self, message: str, hint: str | None) -> None:
         print(f"{self.style('error:', 'red', 'bold')} {message}", file=self.stream)
-        if hint:
+        if hint and hint.strip() not in message:  # servers often repeat the message as FriendlyText
             print(f"{self.style('hint:', 'yellow')} {hint}", file=self.stream)
 
     def warning(self, message: str) -> None:

@@ -33,11 +33,11 @@ def run(args: argparse.Namespace) -> int:
     with new_session() as session:
         directory = TenantDirectory(environment, session, timeout=timeout(settings))
         location = directory.locate(validate_context_identifier(str(ctx)), require_running=False)
-    _print(args, environment, location)
+    _print(args, environment, location, str(settings.get("services_version") or DEFAULTS["services_version"]))
     return 0 if location.is_running else 5
 
 
-def _print(args: argparse.Namespace, environment: Environment, location: TenantLocation) -> None:
+def _print(args: argparse.Namespace, environment: Environment, location: TenantLocation, version: str) -> None:
     out = stdout_output(args)
     info = {
         "ContextIdentifier": location.context_identifier,
@@ -47,8 +47,7 @@ def _print(args: argparse.Namespace, environment: Environment, location: TenantL
         "IsRunning": location.is_running,
         "Endpoint": location.endpoint,
         "Api": location.api,
-        "ServicesUrl": location.services_url(str(getattr(args, "services_version", None)
-                                                 or DEFAULTS["services_version"])),
+        "ServicesUrl": location.services_url(version),
         "ValidUntil": location.valid_until.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
     }
     if out.json_mode:
