@@ -37,11 +37,12 @@ from soapkit.errors import (
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No SOAPKIT_* settings of the machine running the tests; a private user folder."""
+    """No SOAPKIT_* settings or ./soapkit.toml of the machine running the tests; a private user folder."""
     for name in list(os.environ):
         if name.startswith("SOAPKIT_") or name == "NO_COLOR":
             monkeypatch.delenv(name)
     monkeypatch.setenv("SOAPKIT_CONFIG_DIR", str(tmp_path / "user-config"))
+    monkeypatch.chdir(tmp_path)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

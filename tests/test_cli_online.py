@@ -32,6 +32,7 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
         if name.startswith("SOAPKIT_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("SOAPKIT_CONFIG_DIR", str(tmp_path / "user-config"))
+    monkeypatch.chdir(tmp_path)  # no ./soapkit.toml of the machine running the tests
 
 
 @pytest.fixture
@@ -185,3 +186,26 @@ def test_an_agent_error_prints_its_message_once(capsys: pytest.CaptureFixture[st
     assert code == 1 and err.startswith("error: EntityNotFoundException")
     message = err.splitlines()[0].removeprefix("error: ")
     assert err.count(message.split(": ", 1)[1]) == 1
+
+
+def test_a_migrated_app_config_drives_a_call(capsys: pytest.CaptureFixture[str], sandbox: Any,
+                                             tmp_path: Path) -> None:
+    """App.config -> soapkit migrate -> soapkit.toml (+ secret files, PEM key) -> soapkit call."""
+    config = sandbox.config
+    app_config = tmp_path / "App.config"
+    app_config.write_text(f"""<configuration>
+      <appSettings>
+        <add key="SoAppId" value="{config['client_id']}"/>
+        <add key="SoFederationGateway" value="{config['base_url']}/login/"/>
+        <add key="SoContextIdentifier" value="{config['context_identifier']}"/>
+        <add key="SystemTokenCertificatePath" value="{config['private_key_xml']}"/>
+        <add key="SystemUserToken" value="{config['system_user_token']}"/>
+      </appSettings>
+      <SuperOffice><Services><add key="ApplicationToken" value="{config['client_secret']}"/></Services></SuperOffice>
+    </configuration>""")
+    toml = tmp_path / "deploy" / "soapkit.toml"
+    code, out, _ = run(capsys, "migrate", str(app_config), "-o", str(toml))
+    assert code == 0 and "not a SuperOffice Online host" in out  # a sandbox URL is carried as a base URL
+    assert config["client_secret"] not in toml.read_text()
+    code, out, _ = run(capsys, "call", "ContactAgent.GetContactEntity", "1", "--config", str(toml))
+    assert code == 0 and json.loads(out)["ContactId"] == 1
