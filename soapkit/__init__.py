@@ -6,7 +6,16 @@
 
 from soapkit.catalog import Catalog
 from soapkit.client import SuperOfficeClient, connect
-from soapkit.credentials import Credential, StaticToken, SystemUser, sign_system_token
+from soapkit.credentials import (
+    ClientCredentials,
+    Credential,
+    OAuthUser,
+    PersonalAccessToken,
+    ServiceAccessToken,
+    StaticToken,
+    SystemUser,
+    sign_system_token,
+)
 from soapkit.debug import Recorder
 from soapkit.errors import (
     AgentError,
@@ -15,6 +24,9 @@ from soapkit.errors import (
     CredentialError,
     CredentialRejected,
     HttpError,
+    LoginFailed,
+    OAuthError,
+    SignInRequired,
     SoapFault,
     SoapkitError,
     TenantNotRunning,
@@ -30,13 +42,20 @@ __all__ = [
     "AgentError",
     "AuthenticationFailed",
     "Catalog",
+    "ClientCredentials",
     "ConfigurationError",
     "Credential",
     "CredentialError",
     "CredentialRejected",
     "Environment",
     "HttpError",
+    "LoginFailed",
+    "OAuthError",
+    "OAuthUser",
+    "PersonalAccessToken",
     "Recorder",
+    "ServiceAccessToken",
+    "SignInRequired",
     "SoapFault",
     "SoapkitError",
     "StaticToken",
