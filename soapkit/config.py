@@ -135,7 +135,7 @@ class Settings:
         path = self.values.get(file_key)
         if not path:
             return None
-        return read_secret_file(Path(path), file_key, self.sources.get(file_key, "?"))
+        return read_secret_file(Path(path), file_key, self.sources.get(file_key, ""))
 
     def display(self, *, show_secrets: bool = False) -> list[tuple[str, Any, str]]:
         """``(name, value, source)`` of every known setting, secrets masked unless asked for."""
@@ -167,9 +167,14 @@ def _is_key_text(value: str) -> bool:
     return value.lstrip().startswith("<") or "-----BEGIN" in value
 
 
+def describe(name: str, source: str) -> str:
+    """``name (from source)`` for messages, or just ``name`` when the source is not known."""
+    return f"{name} (from {source})" if source and source != "?" else name
+
+
 def read_secret_file(path: Path, key: str, source: str) -> str:
     """The stripped text of a file holding a secret; a clear error naming the setting when it cannot be used."""
-    where = f"{key} (from {source})"
+    where = describe(key, source)
     try:
         text = path.expanduser().read_text(encoding="utf-8-sig").strip()
     except FileNotFoundError:
@@ -206,8 +211,9 @@ def coerce(name: str, value: Any, source: str, *, base: Path | None = None) -> A
     """``value`` of setting ``name`` as its type; ``base`` resolves relative paths (the toml's folder)."""
     key = KEYS.get(name)
     if key is None:
-        raise ConfigurationError(f"Unknown setting {name!r} (from {source}).", hint=_did_you_mean(name))
-    where = f"{name} (from {source})"
+        raise ConfigurationError(f"Unknown setting {name!r}" + (f" (from {source})." if source else "."),
+                                 hint=_did_you_mean(name))
+    where = describe(name, source)
     if key.kind in ("text", "secret", "choice"):
         text = _text(value, where)
         folder = text[5:].removeprefix("//") if name == "cache" and text.lower().startswith("file:") else ""
@@ -393,10 +399,11 @@ def load_settings(
 
 
 def _values(settings: Settings | Mapping[str, Any]) -> Settings:
+    """Settings as they are, or a plain mapping of values (say, the command line's) with unknown sources."""
     if isinstance(settings, Settings):
         return settings
     result = Settings()
-    result.apply(settings, "argument")
+    result.apply(settings, "")
     return result
 
 
@@ -411,8 +418,9 @@ def cache_from_settings(settings: Settings | Mapping[str, Any]) -> CredentialCac
         return open_cache(spec, encryption_key=key)
     except ConfigurationError as error:
         about = "cache_key" if isinstance(error, CacheKeyError) else "cache"
-        source = resolved.sources.get(about) or resolved.sources.get(f"{about}_file", "default")
-        raise type(error)(f"{about} (from {source}): {error.message}", hint=error.hint) from None
+        given = about in resolved.values or f"{about}_file" in resolved.values
+        source = resolved.sources.get(about) or resolved.sources.get(f"{about}_file") or ("" if given else "default")
+        raise type(error)(f"{describe(about, source)}: {error.message}", hint=error.hint) from None
 
 
 def credential_from_settings(settings: Settings | Mapping[str, Any], *,
@@ -486,6 +494,6 @@ def _named(error: ConfigurationError, settings: Settings, names: tuple[str, ...]
     for name in names:
         value = settings.get(name)
         if value and (len(names) == 1 or str(value) in error.message):
-            return type(error)(f"{name} (from {settings.sources.get(name, '?')}): {error.message}",
+            return type(error)(f"{describe(name, settings.sources.get(name, ''))}: {error.message}",
                                hint=error.hint)
     return None

@@ -328,3 +328,12 @@ def test_build_client_errors_name_the_setting(work: Path, home: dict[str, str], 
     with pytest.raises(ConfigurationError) as raised:
         build_client(load(work, {**home, **environ}))
     assert expected in str(raised.value)
+
+
+def test_plain_mappings_from_the_command_line_get_no_invented_source() -> None:
+    with pytest.raises(KeyFormatError) as raised:
+        credential_from_settings({"system_user_token": "t", "private_key": "/nonexistent/partner.pem"})
+    assert str(raised.value).startswith("private_key: Private key file /nonexistent/partner.pem does not exist")
+    with pytest.raises(ConfigurationError) as raised:
+        cache_from_settings({"cache": "memcached://x"})
+    assert str(raised.value).startswith("cache: Unknown credential cache")
