@@ -346,3 +346,16 @@ def test_loopback_receiver_ignores_other_requests(sandbox: Sandbox) -> None:
         assert requests.get(receiver.redirect_uri, timeout=5).status_code == 404  # no code, no error
         assert requests.get(receiver.redirect_uri + "?code=abc&state=s", timeout=5).status_code == 200
         assert receiver.wait(1).get("code") == "abc"
+
+
+def test_sign_out_without_a_revocation_endpoint_only_forgets(sandbox: Sandbox, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from soapkit.credentials.oauth import flow
+
+    user = _signed_in_user(sandbox, tmp_path)
+    stored = _store(sandbox, tmp_path).load()
+    assert stored is not None
+    monkeypatch.setattr(flow, "revocation_url", lambda *args, **kwargs: None)  # like SuperOffice's metadata today
+    assert user.sign_out(_context(sandbox)) is False
+    assert _store(sandbox, tmp_path).load() is None and not user.has_refresh_token
+    assert token_call(sandbox, grant_type="refresh_token", refresh_token=stored.refresh_token).status_code == 200

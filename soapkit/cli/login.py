@@ -116,6 +116,7 @@ def _logout(args: argparse.Namespace, settings: dict[str, Any], store: SignInSto
         return 0
     settings = {**settings, "timeout": timeout(settings)}
     with build_client(settings, credentials=user) as client:
-        user.sign_out(client.context)
-    print(f"Signed out of {store.context_identifier}: the refresh token was revoked and forgotten.", file=sys.stderr)
+        revoked = user.sign_out(client.context)
+    what = "revoked and forgotten" if revoked else "forgotten (this environment publishes no revocation endpoint)"
+    print(f"Signed out of {store.context_identifier}: the refresh token was {what}.", file=sys.stderr)
     return 0

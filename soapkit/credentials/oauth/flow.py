@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote_plus, urlencode
@@ -90,7 +90,8 @@ def authorization_url(environment: Environment, client_id: str, redirect_uri: st
 
 
 def request_token(session: requests.Session, environment: Environment, client: ClientSecret,
-                  form: dict[str, str], *, timeout: float = 30.0, clock: Any = time.time) -> TokenAnswer:
+                  form: dict[str, str], *, timeout: float = 30.0,
+                  clock: Callable[[], float] = time.time) -> TokenAnswer:
     """POST ``form`` to the token endpoint with client authentication; the answer or :class:`OAuthError`."""
     headers = {"Accept": "application/json"}
     body = dict(form)
@@ -104,20 +105,35 @@ def request_token(session: requests.Session, environment: Environment, client: C
 
 
 def revoke_token(session: requests.Session, environment: Environment, client: ClientSecret, token: str, *,
-                 hint: str | None = None, timeout: float = 30.0) -> None:
-    """RFC 7009 revocation at ``{base}/login/common/oauth/revoke`` (the sandbox's path; see docs/oauth.md)."""
+                 hint: str | None = None, timeout: float = 30.0) -> bool:
+    """RFC 7009 revocation at the environment's ``revocation_endpoint``; False when it publishes none.
+
+    SuperOffice's metadata lists no revocation endpoint today; the sandbox's is ``/login/common/oauth/revoke``.
+    """
+    url = revocation_url(session, environment, timeout=timeout)
+    if url is None:
+        return False
     body = {"token": token}
     if hint:
         body["token_type_hint"] = hint
     headers = {"Accept": "application/json"}
     client.apply(body, headers)
-    response = send(session, "POST", revocation_url(environment), data=body, headers=headers, timeout=timeout)
+    response = send(session, "POST", url, data=body, headers=headers, timeout=timeout)
     if response.status_code != 200:
         raise oauth_error(response.status_code, _json(response, "revocation endpoint"), "revocation")
+    return True
 
 
-def revocation_url(environment: Environment) -> str:
-    return f"{environment.base_url}/login/common/oauth/revoke"
+def revocation_url(session: requests.Session, environment: Environment, *, timeout: float = 30.0) -> str | None:
+    """The ``revocation_endpoint`` of the environment's OpenID metadata, if it has one."""
+    response = send(session, "GET", environment.openid_configuration_url, timeout=timeout)
+    if response.status_code != 200:
+        return None
+    try:
+        url = response.json().get("revocation_endpoint")
+    except (ValueError, AttributeError):
+        return None
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 def _json(response: requests.Response, where: str) -> dict[str, Any]:

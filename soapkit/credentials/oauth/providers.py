@@ -124,17 +124,24 @@ class OAuthUser(Credential):
         return validate_id_token(answer.id_token, context.jwks, issuer=context.environment.issuer,
                                  client_id=self.client_id, nonce=nonce, leeway=self.leeway)
 
-    def sign_out(self, context: AuthContext) -> None:
-        """Revoke the refresh token at the identity service, forget it here and in the store."""
+    def sign_out(self, context: AuthContext) -> bool:
+        """Revoke the refresh token (where the environment offers revocation), forget it here and in the store.
+
+        Returns whether the identity service revoked it; without a revocation endpoint it is only forgotten.
+        """
         with self._lock:
-            refresh_token, self._refresh_token = self._refresh_token, None
+            refresh_token = self._refresh_token
+        revoked = False
         if refresh_token:
             client = _client(context, self.client_id, self._client_secret, self.client_auth)
-            revoke_token(context.session, context.environment, client, refresh_token, hint="refresh_token",
-                         timeout=context.timeout)
+            revoked = revoke_token(context.session, context.environment, client, refresh_token,
+                                   hint="refresh_token", timeout=context.timeout)
+        with self._lock:
+            self._refresh_token = None
         if self.store is not None:
             self.store.clear()
         self.cache.delete(self.cache_key(context))
+        return revoked
 
 
 class ClientCredentials(Credential):
