@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -343,3 +344,22 @@ def test_logout_refuses_an_unregistered_redirect(sandbox: Sandbox) -> None:
     out = requests.get(f"{sandbox.base_url}/login/logout", timeout=10, allow_redirects=False, params={
         "client_id": sandbox.config["client_id"], "post_logout_redirect_uri": "https://evil.example/"})
     assert out.status_code == 400 and "Location" not in out.headers
+
+
+def test_request_log_carries_no_secret_of_the_flow(sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="soapkit.sandbox.requests"):
+        browser = ScriptedBrowser()
+        code = get_code(sandbox, browser)
+        tokens = token_call(sandbox, "basic", grant_type="authorization_code", code=code,
+                            redirect_uri=LOOPBACK).json()
+        token_call(sandbox, grant_type="refresh_token", refresh_token=tokens["refresh_token"])
+        browser.session.get(f"{sandbox.base_url}/login/logout", params={"id_token_hint": tokens["id_token"]},
+                            timeout=10)
+        time.sleep(0.2)  # the server logs a request after answering it
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "soapkit.sandbox.requests")
+    assert "oauth.token" in text and "oauth.authorize" in text
+    for secret in (code, tokens["access_token"], tokens["refresh_token"], tokens["id_token"],
+                   sandbox.config["client_secret"], "password"):
+        assert secret not in text
