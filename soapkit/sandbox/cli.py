@@ -60,11 +60,11 @@ def run(host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_dir: str | os.Pa
         print(f"soapkit sandbox: cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
         return 2
     config = sandbox.config
-    print(f"soapkit sandbox listening on {sandbox.base_url}", file=stream)
-    print(f"  configuration: {sandbox.config_path}", file=stream)
-    print(f"  tenant {config['context_identifier']}: {config['netserver_url']}", file=stream)
-    print("  press Ctrl-C to stop", file=stream, flush=True)
-    try:
+    try:  # from the first line on: a Ctrl-C right after reading it must still stop cleanly
+        print(f"soapkit sandbox listening on {sandbox.base_url}", file=stream)
+        print(f"  configuration: {sandbox.config_path}", file=stream)
+        print(f"  tenant {config['context_identifier']}: {config['netserver_url']}", file=stream)
+        print("  press Ctrl-C to stop", file=stream, flush=True)
         sandbox.serve_forever()
     except KeyboardInterrupt:
         sandbox.stop()
