@@ -155,8 +155,11 @@ class AgentProxy:
                     raise
                 rerouted = True
                 self._client.tenants.forget(self._client.context.context_identifier)
-            except CredentialRejected:
-                if refreshed or not self._client.credentials.can_refresh:
+            except CredentialRejected as rejected:
+                if not self._client.credentials.can_refresh:
+                    raise CredentialRejected(rejected.message, hint="The ticket or token you passed was rejected and "
+                                             "soapkit cannot renew it: obtain a new one and pass it again.") from None
+                if refreshed:
                     raise
                 refreshed = True
                 self._client.credentials.invalidate(self._client.context)

@@ -68,6 +68,7 @@ class SuperOfficeClient:
             catalog=self.catalog,
             client_id=client_id,
             timeout=timeout,
+            recorder=recorder,
         )
         self._agents: dict[str, AgentProxy] = {}
         self._lock = threading.Lock()

@@ -107,6 +107,15 @@ def test_a_given_ticket_that_is_rejected_is_not_retried(sandbox: Sandbox, cfg: d
     with pytest.raises(CredentialRejected) as caught:
         so.ContactAgent.GetContactEntity(1)
     assert ticket not in str(caught.value)
+    assert "cannot renew" in caught.value.hint
+
+
+def test_the_recorder_sees_the_sign_in_exchange_too(cfg: dict[str, Any]) -> None:
+    from soapkit import Recorder
+
+    recorder = Recorder()
+    _system_user_client(cfg, recorder=recorder).ContactAgent.GetContactEntity(1)
+    assert [e.operation for e in recorder.exchanges] == ["Authenticate", "GetContactEntity"]
 
 
 def test_unknown_ticket_and_wrong_app_token(cfg: dict[str, Any]) -> None:

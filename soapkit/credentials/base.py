@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from soapkit.catalog import Catalog
     from soapkit.credentials.jwt_validation import JwksCache
+    from soapkit.debug import Recorder
     from soapkit.tenant import Environment
 
 logger = logging.getLogger("soapkit.credentials")
@@ -84,6 +85,8 @@ class AuthContext:
     catalog: Catalog
     client_id: str | None = None
     timeout: float = 30.0
+    #: where credential exchanges are recorded too (the client's recorder), so traces show the sign-in
+    recorder: Recorder | None = None
 
     def __repr__(self) -> str:
         return (f"AuthContext(environment={self.environment.name!r}, "

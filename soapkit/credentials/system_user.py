@@ -78,7 +78,7 @@ def _exchange_soap(context: AuthContext, signed: str, token_type: str,
     _, service = context.catalog.bind(
         PARTNER_SERVICE,
         context.environment.partner_service_url,
-        transport=transport or SoapkitTransport(context.session, timeout=context.timeout),
+        transport=transport or SoapkitTransport(context.session, timeout=context.timeout, recorder=context.recorder),
         plugins=[plugin],
     )
     with soap_errors():
