@@ -363,3 +363,11 @@ def test_request_log_carries_no_secret_of_the_flow(sandbox: Sandbox, caplog: pyt
     for secret in (code, tokens["access_token"], tokens["refresh_token"], tokens["id_token"],
                    sandbox.config["client_secret"], "password"):
         assert secret not in text
+
+
+def test_logout_with_an_id_token_hint_signed_before_a_key_rotation(sandbox: Sandbox) -> None:
+    hint = code_tokens(sandbox)["id_token"]
+    sandbox.rotate_identity_key()
+    out = requests.get(f"{sandbox.base_url}/login/logout", timeout=10, allow_redirects=False, params={
+        "id_token_hint": hint, "post_logout_redirect_uri": LOOPBACK})
+    assert out.status_code == 302 and out.headers["Location"] == LOOPBACK

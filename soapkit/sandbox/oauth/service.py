@@ -122,6 +122,8 @@ def redirect(location: str, **log: Any) -> Response:
 
 def with_query(uri: str, parameters: dict[str, str | None]) -> str:
     query = urlencode({k: v for k, v in parameters.items() if v is not None})
+    if not query:
+        return uri
     return f"{uri}{'&' if '?' in uri else '?'}{query}"
 
 
@@ -526,13 +528,16 @@ class OAuthService:
     def _hinted_client(self, id_token_hint: str | None) -> str | None:
         if not id_token_hint:
             return None
-        try:
-            claims = jwt.decode(id_token_hint, self.backend.identity.key.public_key(), algorithms=["RS256"],
-                                options={"verify_aud": False, "verify_exp": False})
-        except jwt.PyJWTError:
-            return None
-        audience = claims.get("aud")
-        return audience if isinstance(audience, str) else None
+        identity = self.backend.identity
+        for key in (identity.key, *(old.key for old in identity.retired)):  # a hint may predate a key rotation
+            try:
+                claims = jwt.decode(id_token_hint, key.public_key(), algorithms=["RS256"],
+                                    options={"verify_aud": False, "verify_exp": False})
+            except jwt.PyJWTError:
+                continue
+            audience = claims.get("aud")
+            return audience if isinstance(audience, str) else None
+        return None
 
 
 def _cookie(request: Request, name: str) -> str | None:
