@@ -18,7 +18,15 @@ from _sandbox import sample_parser, sandbox_config
 
 import soapkit
 from soapkit import SystemUser
-from soapkit.debug import Recorder, diff_envelopes, load_capture, outcome_summary, pretty_envelope, soap_outcome
+from soapkit.debug import (
+    Exchange,
+    Recorder,
+    diff_envelopes,
+    load_capture,
+    outcome_summary,
+    pretty_envelope,
+    soap_outcome,
+)
 
 SO = "http://www.superoffice.net/ws/crm/NetServer/Services88"
 # What a WCF client sends for GetContactEntity(2): other prefixes, a default namespace, its own ticket.
@@ -31,6 +39,10 @@ DOTNET_REQUEST = f"""<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelo
   </s:Header>
   <s:Body><GetContactEntity xmlns="{SO}"><ContactEntityId>2</ContactEntityId></GetContactEntity></s:Body>
 </s:Envelope>"""
+
+
+def _agent_calls(exchanges: list[Exchange]) -> list[Exchange]:
+    return [exchange for exchange in exchanges if exchange.operation == "GetContactEntity"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         so.ContactAgent.GetContactEntity(2)
         secrets = [config["client_secret"], so.ticket()]
 
-    first_call = recorder.exchanges[0]
-    print("== the first request, as soapkit prints it (redacted) ==")
+    # The recorder holds the sign-in (PartnerSystemUserService Authenticate) and then the two agent calls.
+    first_call = _agent_calls(recorder.exchanges)[0]
+    print(f"== recorded: {', '.join(e.operation for e in recorder.exchanges)} ==")
+    print("== the first agent request, as soapkit prints it (redacted) ==")
     print(pretty_envelope(first_call.request_body).rstrip())
     print(f"<-- HTTP {first_call.status} in {first_call.seconds * 1000:.1f} ms  "
           f"{outcome_summary(soap_outcome(first_call.response_body))}")
@@ -58,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         saved = path.read_text()
         print(f"\n== saved {len(recorder)} exchanges to {path.name}: secrets in it: "
               f"{sum(secret in saved for secret in secrets)} ==")
-        first, second = load_capture(path)
+        first, second = _agent_calls(load_capture(path))
 
     print("\n== soapkit's two requests: only the id differs ==")
     print(diff_envelopes(first.request_body, second.request_body, labels=("request #0", "request #1")))
