@@ -119,9 +119,10 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("sandbox: unhandled error on %s %s", self.command, target.path)
             response = Response.text(500, "Internal error in the soapkit sandbox (see its log).")
-        self._send(response)
+        # Logged before the answer leaves, so a client that has its answer can rely on the log entry.
         log_request(self.command, target.path, target.query, response.status,
                     (time.perf_counter() - started) * 1000, response.log)
+        self._send(response)
 
     def _read_body(self) -> bytes | None:
         """The request body, or None after answering 411/413 (the connection is then closed)."""
