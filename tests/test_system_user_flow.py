@@ -193,3 +193,30 @@ def test_system_user_rejects_a_token_for_another_tenant(sandbox: Sandbox, cfg: d
     monkeypatch.setattr("soapkit.credentials.system_user.exchange_signed_token", lambda *a, **k: other)
     with pytest.raises(TokenValidationError, match="Cust54321"):
         SystemUser(cfg["system_user_token"], cfg["private_key_pem"]).issued(_context(cfg))
+
+
+def test_a_rotated_key_is_picked_up_at_once_and_garbage_kids_stay_rate_limited(
+        sandbox: Sandbox, good_claims: dict[str, Any], cfg: dict[str, Any]) -> None:
+    now = [1000.0]
+    jwks = JwksCache(cfg["jwks_url"], clock=lambda: now[0])
+    validate_system_user_jwt(sandbox.backend.identity.sign_jwt(good_claims), jwks)
+    assert jwks.fetches == 1
+    sandbox.rotate_identity_key()
+    now[0] += 2  # well inside the 30 s minimum interval
+    assert validate_system_user_jwt(sandbox.backend.identity.sign_jwt(good_claims), jwks)[TICKET_CLAIM]
+    assert jwks.fetches == 2
+    stranger = private_key_to_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    for second in range(5):
+        now[0] += 0.1
+        for attempt in range(3):
+            forged = jwt.encode(good_claims, stranger, algorithm="RS256", headers={"kid": f"K{second}{attempt}"})
+            with pytest.raises(TokenValidationError, match="kid"):
+                validate_system_user_jwt(forged, jwks)
+    assert jwks.fetches == 2  # made-up kids within a second of the last fetch cost nothing
+    now[0] += 1.5
+    with pytest.raises(TokenValidationError, match="kid"):
+        validate_system_user_jwt(jwt.encode(good_claims, stranger, algorithm="RS256", headers={"kid": "NEW"}), jwks)
+    assert jwks.fetches == 3  # a new kid after a second: one fetch
+    with pytest.raises(TokenValidationError, match="kid"):
+        validate_system_user_jwt(jwt.encode(good_claims, stranger, algorithm="RS256", headers={"kid": "NEW"}), jwks)
+    assert jwks.fetches == 3  # the same kid again: none

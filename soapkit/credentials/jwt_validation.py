@@ -1,8 +1,10 @@
 """Strict validation of the JWTs SuperOffice issues, with keys from the environment's JWKS.
 
 Rules: RS256 only; issuer and audience checked; expiry with a small leeway; the key is chosen by
-``kid`` from the JWKS. An unknown ``kid`` triggers one JWKS refresh (key rotation), never a storm:
-refreshes are at least ``min_refresh_interval`` seconds apart.
+``kid`` from the JWKS. An unknown ``kid`` triggers one JWKS refresh (key rotation), never a storm: a kid
+not seen before may refresh the keys once ``new_kid_refresh_interval`` (1 s) has passed since the last
+fetch, so a rotation is picked up at once; a kid already looked for in vain waits for
+``min_refresh_interval`` (30 s). A flood of made-up kids therefore costs at most one fetch a second.
 """
 
 from __future__ import annotations
@@ -41,12 +43,15 @@ class JwksCache:
         session: requests.Session | None = None,
         *,
         min_refresh_interval: float = 30.0,
+        new_kid_refresh_interval: float = 1.0,
         timeout: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self._session = session or requests.Session()
         self._min_refresh_interval = min_refresh_interval
+        self._new_kid_refresh_interval = new_kid_refresh_interval
+        self._missed: set[str] = set()  # kids looked for in vain since the last fetch
         self._timeout = timeout
         self._clock = clock
         self._lock = threading.Lock()
@@ -56,23 +61,30 @@ class JwksCache:
 
     def key(self, kid: str) -> Any:
         with self._lock:
-            if kid not in self._keys and self._may_refresh():
+            if kid not in self._keys and self._may_refresh(kid):
                 self._refresh()
             try:
                 return self._keys[kid]
             except KeyError:
+                self._missed.add(kid)
                 raise TokenValidationError(
                     f"No key with kid {kid!r} in {self.url}.",
                     hint="The token was signed by a key this environment does not publish: wrong environment, "
                     "or a forged token.",
                 ) from None
 
-    def _may_refresh(self) -> bool:
-        return self._fetched_at is None or self._clock() - self._fetched_at >= self._min_refresh_interval
+    def _may_refresh(self, kid: str) -> bool:
+        if self._fetched_at is None:
+            return True
+        elapsed = self._clock() - self._fetched_at
+        if elapsed >= self._min_refresh_interval:
+            return True
+        return kid not in self._missed and elapsed >= self._new_kid_refresh_interval
 
     def _refresh(self) -> None:
         self.fetches += 1
         self._fetched_at = self._clock()
+        self._missed.clear()
         response = send(self._session, "GET", self.url, timeout=self._timeout)
         if response.status_code != 200:
             raise HttpError(response.status_code, f"Fetching JWKS {self.url} failed: HTTP {response.status_code}.")
