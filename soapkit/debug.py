@@ -76,6 +76,11 @@ class Exchange:
         self.soap_action = action.strip('"')
 
     @property
+    def is_sign_in(self) -> bool:
+        """An exchange that obtained a credential (PartnerSystemUserService, OAuth), not an agent call."""
+        return "/login/" in self.url.lower()
+
+    @property
     def operation(self) -> str:
         return self.soap_action.rsplit("/", 1)[-1] if self.soap_action else self.url.rsplit("/", 1)[-1]
 

@@ -441,7 +441,7 @@ def test_diff_exit_codes_and_capture_indexes(capsys: pytest.CaptureFixture[str],
         ('{"format": "soapkit-capture", "version": 1, "exchanges": [{"url": 1}]}', "", "exchanges[0].url"),
         ("{broken json", "", "is not JSON"),
         ("not xml <at all", "", "is not XML"),
-        ("CAPTURE2", "", "holds 2 exchanges; say which one"),
+        ("CAPTURE2", "", "holds 2 calls; say which one"),
         ("CAPTURE2", "#5", "has no exchange #5"),
     ],
 )

@@ -71,7 +71,9 @@ def test_call_trace_shows_redacted_envelopes_and_timings(capsys: pytest.CaptureF
     for secret in secrets_of(sandbox):
         assert secret not in err and secret not in capture.read_text()
     assert not re.search(r"7T:(?!\*\*\*)", err) and stat.S_IMODE(capture.stat().st_mode) == 0o600
-    assert [e.operation for e in load_capture(capture)] == ["GetPersonEntity"]
+    # the sign-in is on the wire too, and shown: the trace hides nothing that was sent
+    assert [e.operation for e in load_capture(capture)] == ["Authenticate", "GetPersonEntity"]
+    assert "PartnerSystemUserService" in err
 
 
 def test_call_with_a_complex_argument_saves_a_company(capsys: pytest.CaptureFixture[str], sb: list[str]) -> None:

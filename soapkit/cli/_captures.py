@@ -44,11 +44,13 @@ def pick(exchanges: list[Exchange], index: int | None, name: str) -> Exchange:
     if not exchanges:
         raise CaptureFormatError(f"{name} holds no exchanges.")
     if index is None:
-        if len(exchanges) > 1:
+        # A capture of one call also holds the sign-in that preceded it: the call is what is meant.
+        calls = [exchange for exchange in exchanges if not exchange.is_sign_in] or exchanges
+        if len(calls) > 1:
             raise CaptureFormatError(
-                f"{name} holds {len(exchanges)} exchanges; say which one.",
+                f"{name} holds {len(calls)} calls; say which one.",
                 hint=f"Append #N to the file name (0 to {len(exchanges) - 1}, or -1 for the last), e.g. {name}#0.")
-        index = 0
+        return calls[0]
     try:
         return exchanges[index]
     except IndexError:
