@@ -31,8 +31,9 @@ class _Printer:
     def line(self, text: str = "") -> None:
         print(text if self.show_secrets else redact_text(text), file=self.out)
 
-    def secret(self, label: str, value: str) -> None:
-        print(f"   {label}: {value if self.show_secrets else mask(value, 3)}", file=self.out)
+    def secret(self, label: str, value: str, *, keep: int = 3) -> None:
+        """A secret, masked; ``keep`` leading characters that only tell its kind (``7T:``, ``eyJ``) stay."""
+        print(f"   {label}: {value if self.show_secrets else mask(value, keep)}", file=self.out)
 
 
 def run_demo(*, out: TextIO = sys.stdout, show_secrets: bool = False, data_dir: Path | None = None,
@@ -70,7 +71,7 @@ def _walk_through(cfg: dict[str, Any], say: _Printer, envelopes: bool) -> int:
 
     say.step("1. Sign the system-user token (RSA-SHA256 over token.yyyyMMddHHmm, key read from .NET RSA XML)")
     signed = credential.sign()
-    say.secret("signed token", signed)
+    say.secret("signed token", signed, keep=0)  # it starts with the system-user token: nothing of it shows
 
     say.step("2. Exchange it at PartnerSystemUserService (SOAP) and validate the JWT")
     token = exchange_signed_token(so.context, signed, transport=so.transport)

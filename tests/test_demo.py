@@ -32,6 +32,7 @@ def test_demo_redacts_every_secret_unless_asked(tmp_path: Path) -> None:
     assert not [s for s in secrets if s in text]
     assert not re.search(r"7T:[A-Za-z0-9]", text) and "eyJ" not in text.replace("eyJ***", "")
     assert "<ns1:ApplicationToken" in text and "***</ns1:ApplicationToken>" in text
+    assert "signed token: ***" in text  # not even a prefix of the system-user token
 
     shown = io.StringIO()
     assert run_demo(out=shown, data_dir=tmp_path, show_secrets=True) == 0
