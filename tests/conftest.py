@@ -11,6 +11,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REFERENCE_WSDL = REPO_ROOT.parent / "shared" / "reference" / "superoffice-wsdl"
 
 
+@pytest.fixture(autouse=True)
+def private_user_folders(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test gets its own XDG cache and config folders: the command line caches tickets in the user's cache
+    folder and looks for sign-ins in the config folder, and tests never touch the real ones (subprocesses
+    started by a test inherit these too)."""
+    folder = tmp_path_factory.mktemp("xdg")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(folder / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
+
+
 @pytest.fixture(scope="session")
 def reference_wsdl_dir() -> Path:
     """SuperOffice's published WSDLs (read-only reference data), or a clean skip where they are absent.

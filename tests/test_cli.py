@@ -17,7 +17,7 @@ from soapkit import cli
 from soapkit.catalog import bundled_wsdl_dir
 from soapkit.cli import EXIT_INTERNAL, EXIT_USAGE, exit_code_for, main
 from soapkit.cli._output import Output, colour_enabled, to_jsonable
-from soapkit.cli._settings import resolve_settings
+from soapkit.cli._settings import effective_settings
 from soapkit.credentials.keys import load_private_key, private_key_to_pem, private_key_to_xml
 from soapkit.credentials.signing import SignedSystemToken
 from soapkit.errors import (
@@ -165,15 +165,21 @@ def test_settings_layers_and_secret_pairs(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("SOAPKIT_APP_TOKEN", "env-secret")
     monkeypatch.setenv("SOAPKIT_CTX", "Cust1")
     monkeypatch.setenv("SOAPKIT_TIMEOUT", "12")
-    args = argparse.Namespace(sandbox=str(sandbox_dir), ctx=None, app_token_file=None, timeout=None)
-    resolved = resolve_settings(args)
+    args = argparse.Namespace(sandbox=str(sandbox_dir), context_identifier=None, app_token_file=None, timeout=None)
+    resolved = effective_settings(args)
     assert resolved.values["context_identifier"] == "Cust7" and resolved.values["app_token"] == "sb-secret"
-    assert resolved.values["timeout"] == "12" and resolved.sources["timeout"] == "environment (SOAPKIT_TIMEOUT)"
-    assert resolved.sources["env"].startswith("sandbox") and resolved.redacted()["app_token"] == "***"
-    args = argparse.Namespace(sandbox=str(sandbox_dir), ctx="Cust9", app_token_file="/secret/file")
-    resolved = resolve_settings(args)
-    assert resolved.values["context_identifier"] == "Cust9"
+    assert resolved.values["timeout"] == 12.0 and resolved.sources["timeout"] == "environment (SOAPKIT_TIMEOUT)"
+    assert resolved.sources["env"].startswith("sandbox")
+    assert dict((name, value) for name, value, _ in resolved.display())["app_token"] == "***"
+    args = argparse.Namespace(sandbox=str(sandbox_dir), context_identifier="Cust9", app_token_file="/secret/file")
+    resolved = effective_settings(args)
+    assert resolved.values["context_identifier"] == "Cust9" and resolved.sources["context_identifier"] == "command line"
     assert "app_token" not in resolved.values and resolved.values["app_token_file"] == "/secret/file"
+    # the sandbox named in the environment is a layer of its own, just below the command line
+    monkeypatch.setenv("SOAPKIT_SANDBOX", str(sandbox_dir))
+    resolved = effective_settings(argparse.Namespace())
+    assert resolved.values["context_identifier"] == "Cust7"
+    assert resolved.sources["sandbox"] == "environment (SOAPKIT_SANDBOX)"
 
 
 def test_secrets_cannot_be_given_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,9 +191,10 @@ def test_a_missing_sandbox_or_tenant_is_a_usage_error(capsys: pytest.CaptureFixt
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5", "--sandbox", str(tmp_path))
     assert code == 2 and "No sandbox.json" in err and "hint: Start a sandbox" in err
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5")
-    assert code == 2 and "error: No tenant given." in err and "--ctx" in err
+    assert code == 2 and "error: No tenant configured" in err and "--ctx" in err and "SOAPKIT_CTX" in err
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5", "--ctx", "Cust1")
-    assert code == 2 and "system-user token and a private key is missing" in err
+    assert code == 2 and "No credential configured: system_user_token and private_key missing" in err
+    assert "--system-user-token" in err and "--private-key" in err and "--ticket-file" in err
 
 
 # --- envelope ----------------------------------------------------------------------------------

@@ -133,7 +133,8 @@ def test_ticket_shows_validated_claims_and_hides_the_ticket(capsys: pytest.Captu
 
 def test_ticket_needs_a_system_user(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "ticket", "--env", "sod", "--ctx", "Cust1")
-    assert code == 2 and "system-user token and a private key is missing" in err
+    assert code == 2 and "auth is system_user: system_user_token and private_key missing" in err
+    assert "--system-user-token" in err and "SOAPKIT_PRIVATE_KEY" in err
 
 
 def test_state_exit_codes(capsys: pytest.CaptureFixture[str], sb: list[str], sandbox: Any) -> None:

@@ -146,7 +146,8 @@ def test_check_reports_every_problem(configured: Path, capsys: pytest.CaptureFix
 def test_the_cli_client_uses_the_configured_cache(configured: Path) -> None:
     import argparse
 
-    from soapkit.cli._settings import build_client, effective_settings
+    from soapkit.cli._settings import effective_settings
+    from soapkit.config import build_client
 
     args = argparse.Namespace(config=None, sandbox=None)
     with build_client(effective_settings(args)) as so:

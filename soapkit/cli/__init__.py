@@ -20,13 +20,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from soapkit.cli._output import Output, add_output_options, stderr_output
-from soapkit.cli._settings import (
-    add_connection_options,
-    build_catalog,
-    build_client,
-    effective_settings,
-    resolve_settings,
-)
+from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.config import build_client
+from soapkit.config import catalog_from_settings as build_catalog
 from soapkit.errors import (
     AuthenticationFailed,
     ConfigurationError,
@@ -57,7 +53,6 @@ __all__ = [
     "effective_settings",
     "exit_code_for",
     "main",
-    "resolve_settings",
 ]
 
 # --- exit codes (documented in docs/cli.md; scripts rely on them: never renumber) ---------------

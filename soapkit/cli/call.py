@@ -8,7 +8,8 @@ from typing import Any
 
 from soapkit.cli._output import Output, print_exchanges, stderr_output, stdout_output
 from soapkit.cli._params import convert_arguments, resolve_target
-from soapkit.cli._settings import add_connection_options, build_client, effective_settings
+from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.config import build_client
 from soapkit.debug import Recorder
 
 EXAMPLES = """\

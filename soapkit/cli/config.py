@@ -15,16 +15,17 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from soapkit.cli._output import Output, stdout_output
-from soapkit.cli._settings import add_connection_options, resolve_settings
-from soapkit.config import DEFAULTS, KEYS, SECRET_KEYS, Settings, config_search_path, find_config_file
+from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.config import KEYS, Settings, config_search_path, describe_auth, find_config_file
 from soapkit.errors import ConfigurationError, SoapkitError
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "config", help="show the effective configuration and where each value came from",
-        description="Settings come from command-line options, then SOAPKIT_* environment variables, then "
-        "soapkit.toml, then defaults (docs/configuration.md). Secrets are masked unless --show-secrets.",
+        description="Settings come from command-line options, then --sandbox DIR, then SOAPKIT_* environment "
+        "variables, then soapkit.toml, then defaults (docs/configuration.md). Secrets are masked unless "
+        "--show-secrets.",
         epilog="examples:\n  soapkit config show\n  soapkit config show --json --config ./prod.toml\n"
         "  soapkit config check\n  soapkit config new-cache-key --output ~/.config/soapkit/cache.key")
     actions = parser.add_subparsers(dest="config_action", metavar="ACTION", parser_class=type(parser))
@@ -56,34 +57,15 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 # --- show --------------------------------------------------------------------------------------
 
 
-def effective(args: argparse.Namespace) -> Settings:
-    """What every other command would use, as :class:`~soapkit.config.Settings` with the file that was read."""
-    resolved = resolve_settings(args)
-    path, _ = find_config_file(getattr(args, "config", None))
-    settings = Settings(config_file=path)
-    settings.apply({k: v for k, v in DEFAULTS.items() if k not in resolved.values}, "default")
-    settings.apply(resolved.values, lambda name: resolved.sources.get(name, "?"))
-    return settings
-
-
-def describe_credential(settings: Settings) -> str:
-    has = settings.values.get
-    if has("ticket") or has("ticket_file"):
-        return "ticket or access token given as is (no refresh)"
-    if (has("system_user_token") or has("system_user_token_file")) and has("private_key"):
-        return f"system user (signed token exchanged via {has('exchange_method') or 'soap'}, ticket cached)"
-    return "none configured (set SOAPKIT_SYSTEM_USER_TOKEN_FILE + SOAPKIT_PRIVATE_KEY, or SOAPKIT_TICKET_FILE)"
-
-
 def run_show(args: argparse.Namespace) -> int:
-    settings = effective(args)
+    settings = effective_settings(args)
     out = stdout_output(args)
     show_secrets = bool(getattr(args, "show_secrets", False))
     rows = _rows(settings, show_secrets)
     if out.json_mode:
         out.json({
             "config_file": str(settings.config_file) if settings.config_file else None,
-            "credential": describe_credential(settings),
+            "credential": describe_auth(settings),
             "settings": {name: {"value": value, "source": source} for name, value, source in rows},
             "not_set": [name for name in KEYS if name not in settings.values and _shown_when_unset(name)],
         })
@@ -93,13 +75,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def _rows(settings: Settings, show_secrets: bool) -> list[tuple[str, Any, str]]:
-    rows = settings.display(show_secrets=show_secrets)
-    known = {name for name, _, _ in rows}
-    for name, value in settings.values.items():  # settings other layers know that soapkit.config does not
-        if name not in known:
-            rows.append((name, value if show_secrets or name not in SECRET_KEYS else "***",
-                         settings.sources.get(name, "?")))
-    return rows
+    return settings.display(show_secrets=show_secrets)
 
 
 def _shown_when_unset(name: str) -> bool:
@@ -109,7 +85,7 @@ def _shown_when_unset(name: str) -> bool:
 
 def _print_table(out: Output, settings: Settings, rows: list[tuple[str, Any, str]]) -> None:
     config = str(settings.config_file) if settings.config_file else "none (see `soapkit config path`)"
-    out.fields([("config file", config), ("credential", describe_credential(settings))])
+    out.fields([("config file", config), ("credential", describe_auth(settings))])
     out.line()
     width = max((len(name) for name, _, _ in rows), default=0)
     for name, value, source in rows:
@@ -126,7 +102,7 @@ def _print_table(out: Output, settings: Settings, rows: list[tuple[str, Any, str
 
 def run_check(args: argparse.Namespace) -> int:
     """Everything ``show`` does, plus reading what the settings point at; one line per problem."""
-    settings = effective(args)
+    settings = effective_settings(args)
     out = stdout_output(args)
     problems: list[tuple[str, str | None]] = []
     for name, probe in _probes(settings):
@@ -140,7 +116,7 @@ def run_check(args: argparse.Namespace) -> int:
         for message, hint in problems:
             out.error(message, hint)
         if not problems:
-            out.line("configuration OK: " + describe_credential(settings), "green")
+            out.line("configuration OK: " + describe_auth(settings), "green")
     return 2 if problems else 0
 
 

@@ -10,7 +10,8 @@ from zeep.xsd import ComplexType
 from soapkit.catalog import Catalog, ServiceDescription
 from soapkit.cli._output import Output, stdout_output
 from soapkit.cli._params import Parameter, agent_name, array_item, parameters, result_parameter, split_target, type_name
-from soapkit.cli._settings import DEFAULTS, build_catalog, effective_settings
+from soapkit.cli._settings import effective_settings
+from soapkit.config import catalog_from_settings
 
 EXAMPLES = """\
 examples:
@@ -32,8 +33,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
-    catalog = build_catalog(settings)
-    version = str(settings.get("services_version") or DEFAULTS["services_version"])
+    catalog = catalog_from_settings(settings)
+    version = str(settings.get("services_version"))
     out = stdout_output(args)
     if not args.target:
         _show_services(out, catalog, version)

@@ -10,8 +10,9 @@ from lxml import etree
 from soapkit.catalog import PARTNER_SERVICE
 from soapkit.cli._output import stdout_output
 from soapkit.cli._params import Target, convert_arguments, resolve_target
-from soapkit.cli._settings import DEFAULTS, add_connection_options, build_catalog, effective_settings, secret
+from soapkit.cli._settings import add_connection_options, effective_settings
 from soapkit.cli.call import add_call_arguments
+from soapkit.config import Settings, catalog_from_settings
 from soapkit.debug import pretty_envelope
 from soapkit.headers import SuperOfficeHeaders
 from soapkit.tenant import Environment
@@ -44,11 +45,11 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
-    catalog = build_catalog(settings)
-    version = str(settings.get("services_version") or DEFAULTS["services_version"])
+    catalog = catalog_from_settings(settings)
+    version = str(settings.get("services_version"))
     target = resolve_target(catalog, args.target, version)
     values = convert_arguments(target.operation, args.arguments, target.label)
-    app_token, ticket = secret(settings, "app_token"), secret(settings, "ticket")
+    app_token, ticket = settings.secret("app_token"), settings.secret("ticket")
     ctx = settings.get("context_identifier")
     plugin = SuperOfficeHeaders(app_token or "{ApplicationToken}", ticket=lambda: ticket or "{Ticket}",
                                 context_identifier=ctx or "{ContextIdentifier}", ws_addressing=args.ws_addressing)
@@ -72,8 +73,8 @@ def _redacted_raw(body: bytes) -> bytes:
     return redact_envelope(body)
 
 
-def _address(settings: dict[str, Any], target: Target, version: str) -> str:
-    env = Environment.resolve(str(settings.get("env") or DEFAULTS["env"]))
+def _address(settings: Settings, target: Target, version: str) -> str:
+    env = Environment.resolve(str(settings.get("env")))
     if target.service.name == PARTNER_SERVICE:
         return env.partner_service_url
     ctx = settings.get("context_identifier") or "{ContextIdentifier}"

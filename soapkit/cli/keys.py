@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from soapkit.cli._output import stdout_output
-from soapkit.cli._settings import add_connection_options, effective_settings, secret
+from soapkit.cli._settings import add_connection_options, effective_settings
 from soapkit.credentials.keys import (
     load_private_key,
     load_public_key,
@@ -109,7 +109,7 @@ def _write(path: Path, text: str, *, private: bool, force: bool) -> None:
 
 def run_sign(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
-    token = secret(settings, "system_user_token")
+    token = settings.secret("system_user_token")
     key = settings.get("private_key")
     if not token or not key:
         raise ConfigurationError("Signing needs the system-user token and the private key.",

@@ -15,17 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 from soapkit.cli._output import stdout_output
-from soapkit.cli._settings import (
-    add_connection_options,
-    build_client,
-    context_identifier,
-    effective_settings,
-    secret,
-    timeout,
-)
+from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.config import Settings, build_client, client_secret, context_identifier, sign_in_store
 from soapkit.credentials.jwt_validation import CLAIM_PREFIX
-from soapkit.credentials.oauth import ClientSecret, OAuthUser, SignInStore, default_sign_in_directory, sign_in
-from soapkit.errors import ConfigurationError
+from soapkit.credentials.oauth import OAuthUser, SignInStore, default_sign_in_directory, sign_in
 from soapkit.tenant import Environment
 
 EXAMPLES = """\
@@ -49,32 +42,25 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--login-timeout", type=float, default=300.0, metavar="SECONDS",
                         help="how long to wait for the browser (default 300)")
     parser.add_argument("--login-hint", metavar="USER", help="pre-fill the user name on the sign-in page")
-    parser.add_argument("--client-auth", choices=("basic", "post"), default="basic",
-                        help="how the client secret is sent to the token endpoint (default: basic)")
-    parser.add_argument("--store", metavar="DIR",
-                        help=f"where sign-ins are kept (default {default_sign_in_directory()})")
+    parser.add_argument("--client-auth", choices=("basic", "post"), dest="client_auth",
+                        help="how the client secret is sent to the token endpoint (default: basic; "
+                        "or SOAPKIT_CLIENT_AUTH)")
+    parser.add_argument("--store", metavar="DIR", dest="sign_in_store",
+                        help=f"where sign-ins are kept (default {default_sign_in_directory()}; "
+                        "or SOAPKIT_SIGN_IN_STORE)")
     parser.add_argument("--logout", action="store_true",
                         help="revoke the stored refresh token at the identity service and forget it")
     add_connection_options(parser)
     parser.set_defaults(handler=run)
 
 
-def _client_secret(settings: dict[str, Any], auth: str) -> ClientSecret:
-    client_id, app_token = settings.get("client_id"), secret(settings, "app_token")
-    if not client_id or not app_token:
-        raise ConfigurationError("soapkit login needs the application's client id and client secret.",
-                                 hint="Pass --client-id and set SOAPKIT_APP_TOKEN (or --app-token-file), "
-                                 "or use --sandbox DIR.")
-    return ClientSecret(str(client_id), app_token, auth)  # type: ignore[arg-type]
-
-
 def run(args: argparse.Namespace, open_url: Callable[[str], Any] | None = None) -> int:
     settings = effective_settings(args)
-    client = _client_secret(settings, args.client_auth)
+    client = client_secret(settings)
     environment = Environment.resolve(str(settings.get("env")))
 
     def store_for(ctx: str) -> SignInStore:
-        return SignInStore(environment, ctx, client.client_id, directory=args.store)
+        return sign_in_store(settings, ctx)
 
     if args.logout:
         return _logout(args, settings, store_for(context_identifier(settings)))
@@ -108,13 +94,12 @@ def _report(args: argparse.Namespace, environment: Environment, ctx: str, claims
     out.fields([(name, value) for name, value in summary.items() if name not in ("environment",)])
 
 
-def _logout(args: argparse.Namespace, settings: dict[str, Any], store: SignInStore) -> int:
-    user = OAuthUser(store.client_id, store=store, client_secret=secret(settings, "app_token"),
-                     client_auth=args.client_auth)
+def _logout(args: argparse.Namespace, settings: Settings, store: SignInStore) -> int:
+    secret = client_secret(settings)
+    user = OAuthUser(store.client_id, store=store, client_secret=secret.secret, client_auth=secret.auth)
     if not user.has_refresh_token:
         print(f"No stored sign-in for {store.context_identifier} at {store.environment.base_url}.", file=sys.stderr)
         return 0
-    settings = {**settings, "timeout": timeout(settings)}
     with build_client(settings, credentials=user) as client:
         revoked = user.sign_out(client.context)
     what = "revoked and forgotten" if revoked else "forgotten (this environment publishes no revocation endpoint)"

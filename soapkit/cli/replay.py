@@ -8,7 +8,8 @@ from typing import Any
 
 from soapkit.cli._captures import load_exchange
 from soapkit.cli._output import print_exchanges, stdout_output
-from soapkit.cli._settings import add_connection_options, build_client, effective_settings
+from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.config import build_client
 from soapkit.debug import Recorder, diff_envelopes, exchange_failed, replay
 
 EXAMPLES = """\

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from soapkit.cli._output import stdout_output
-from soapkit.cli._settings import DEFAULTS, add_connection_options, effective_settings, timeout
+from soapkit.cli._settings import add_connection_options, effective_settings
 from soapkit.errors import ConfigurationError
 from soapkit.http import new_session
 from soapkit.tenant import Environment, TenantDirectory, TenantLocation, validate_context_identifier
@@ -29,11 +29,11 @@ def run(args: argparse.Namespace) -> int:
     ctx = args.tenant or settings.get("context_identifier")
     if not ctx:
         raise ConfigurationError("Which tenant?", hint="soapkit state Cust12345 (or set --ctx / SOAPKIT_CTX).")
-    environment = Environment.resolve(str(settings.get("env") or DEFAULTS["env"]))
+    environment = Environment.resolve(str(settings.get("env")))
     with new_session() as session:
-        directory = TenantDirectory(environment, session, timeout=timeout(settings))
+        directory = TenantDirectory(environment, session, timeout=float(settings.get("timeout")))
         location = directory.locate(validate_context_identifier(str(ctx)), require_running=False)
-    _print(args, environment, location, str(settings.get("services_version") or DEFAULTS["services_version"]))
+    _print(args, environment, location, str(settings.get("services_version")))
     return 0 if location.is_running else 5
 
 

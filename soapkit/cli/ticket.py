@@ -8,8 +8,10 @@ import sys
 from typing import Any
 
 from soapkit.cli._output import stdout_output
-from soapkit.cli._settings import add_connection_options, build_client, effective_settings, system_user_from_settings
+from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.config import build_client, credential_from_settings
 from soapkit.credentials.jwt_validation import CLAIM_PREFIX, TICKET_CLAIM
+from soapkit.credentials.system_user import SystemUser
 from soapkit.debug import write_private_file
 from soapkit.redaction import mask, redact_text
 
@@ -30,16 +32,18 @@ def register(subparsers: Any) -> None:
         "(RS256, issuer, audience, expiry, key from the JWKS) and show its claims. The ticket is shown as "
         "*** unless --show-secrets, or written to a file (0600) with --output.", epilog=EXAMPLES)
     parser.add_argument("-o", "--output", metavar="FILE", help="write the ticket to FILE (mode 0600)")
-    parser.add_argument("--method", choices=("soap", "rest"), default="soap",
-                        help="exchange over SOAP (default) or REST")
+    parser.add_argument("--method", choices=("soap", "rest"),
+                        help="exchange over SOAP or REST (default: the exchange_method setting, soap)")
     add_connection_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
-    credential = system_user_from_settings(settings)
-    credential.method = args.method
+    credential = credential_from_settings(settings, auth="system_user")
+    assert isinstance(credential, SystemUser)
+    if args.method:
+        credential.method = args.method
     with build_client(settings, credentials=credential) as client:
         issued = credential.issued(client.context)
     if args.output:

@@ -12,8 +12,9 @@ from typing import Any
 from soapkit.catalog import DEFAULT_VERSION, Catalog
 from soapkit.cli._output import stdout_output
 from soapkit.cli._params import agent_name
-from soapkit.cli._settings import DEFAULTS, build_catalog, effective_settings, user_wsdl_dir
+from soapkit.cli._settings import effective_settings
 from soapkit.cli._wsdl_import import fetch_documents
+from soapkit.config import Settings, catalog_from_settings, user_wsdl_dir
 from soapkit.errors import ConfigurationError, WsdlError
 
 IMPORT_EXAMPLES = """\
@@ -52,9 +53,8 @@ def register(subparsers: Any) -> None:
     imported.set_defaults(handler=run_import)
 
 
-def _version(args: argparse.Namespace, settings: dict[str, Any]) -> str:
-    return str(getattr(args, "services_version", None) or settings.get("services_version")
-               or DEFAULTS["services_version"])
+def _version(settings: Settings) -> str:
+    return str(settings.get("services_version"))
 
 
 # --- list and show -----------------------------------------------------------------------------
@@ -71,8 +71,8 @@ def folder_listing(catalog: Catalog, version: str) -> list[dict[str, Any]]:
 
 def run_list(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
-    catalog = build_catalog(settings)
-    version = _version(args, settings)
+    catalog = catalog_from_settings(settings)
+    version = _version(settings)
     listing = folder_listing(catalog, version)
     out = stdout_output(args)
     if out.json_mode:
@@ -90,8 +90,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
-    catalog = build_catalog(settings)
-    described = catalog.describe(args.service, _version(args, settings))
+    catalog = catalog_from_settings(settings)
+    described = catalog.describe(args.service, _version(settings))
     out = stdout_output(args)
     if args.raw:
         sys.stdout.write(described.path.read_text(encoding="utf-8"))

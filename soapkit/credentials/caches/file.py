@@ -111,7 +111,7 @@ class FileCache:
 
     def _prepare_directory(self) -> None:
         try:
-            self.directory.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+            _make_private_folders(self.directory)
             mode = stat.S_IMODE(self.directory.stat().st_mode)
         except OSError as error:
             raise CacheError(f"Cannot create the credential cache folder {self.directory}: {error.strerror}.",
@@ -169,3 +169,11 @@ def _digest(key: str) -> str:
 
 def _warn(error: CacheCorrupted) -> None:
     logger.warning("%s Treating it as empty. (hint: %s)", error.message, error.hint)
+
+
+def _make_private_folders(directory: Path) -> None:
+    """Create ``directory`` and every missing folder above it with mode 0700 (``mkdir(parents=True)`` would
+    give the ones above the umask's default, readable by others)."""
+    missing = [folder for folder in (directory, *directory.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=DIRECTORY_MODE, exist_ok=True)

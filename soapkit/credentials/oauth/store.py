@@ -25,10 +25,9 @@ _KEPT_CLAIMS = ("sub", "iss", "aud")
 
 def default_sign_in_directory() -> Path:
     """``sign-ins`` in soapkit's per-user folder (``$SOAPKIT_CONFIG_DIR``, ``$XDG_CONFIG_HOME/soapkit``, ...)."""
-    if os.environ.get("SOAPKIT_CONFIG_DIR"):
-        return Path(os.environ["SOAPKIT_CONFIG_DIR"]).expanduser() / "sign-ins"
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "soapkit" / "sign-ins"
+    from soapkit.config import user_config_dir
+
+    return user_config_dir() / "sign-ins"
 
 
 @dataclass(frozen=True, repr=False)
