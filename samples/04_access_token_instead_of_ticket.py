@@ -4,8 +4,8 @@
 
 The Ticket header takes either kind of credential, so the same generated agents serve both. Give a token
 obtained elsewhere with --token-file or SOAPKIT_TICKET; soapkit uses it as is (it cannot renew it). Without
-one, this sample asks the sandbox for an access token with the client-credentials grant -- plain HTTP here,
-as a stand-in until soapkit's own OAuth support is used for it.
+one, soapkit's ClientCredentials provider gets one for the application's System User (client-credentials
+grant) and renews it before it expires, like any other credential.
 """
 
 from __future__ import annotations
@@ -13,23 +13,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
-import requests
 from _sandbox import sample_parser, sandbox_config
 
 import soapkit
+from soapkit.credentials import ClientCredentials, Credential, StaticToken
 from soapkit.redaction import mask
-
-
-def access_token_from_sandbox(config: dict[str, Any]) -> str:
-    response = requests.post(f"{config['base_url']}/login/common/oauth/tokens", timeout=30, data={
-        "grant_type": "client_credentials", "client_id": config["client_id"],
-        "client_secret": config["client_secret"], "scope": "openid",
-        "acr_values": f"tenant:{config['context_identifier']}",
-    })
-    response.raise_for_status()
-    return str(response.json()["access_token"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,11 +26,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token-file", help="file holding an 8A: access token (or set SOAPKIT_TICKET)")
     args = parser.parse_args(argv)
     with sandbox_config(args.sandbox) as config:
-        token = (Path(args.token_file).read_text().strip() if args.token_file
-                 else os.environ.get("SOAPKIT_TICKET") or access_token_from_sandbox(config))
-        print(f"credential: {mask(token, 3)}")
+        given = Path(args.token_file).read_text().strip() if args.token_file else os.environ.get("SOAPKIT_TICKET")
+        credentials: Credential = StaticToken(given) if given else ClientCredentials(config["client_id"])
         with soapkit.connect(config["context_identifier"], env=config["base_url"],
-                             app_token=config["client_secret"], ticket=token) as so:
+                             app_token=config["client_secret"], credentials=credentials) as so:
+            token = credentials.token(so.context)
+            print(f"credential: {mask(token, 3)}")
             principal = so.SoPrincipalAgent.AuthenticateWithAccessToken(AccessToken=token)
             if principal is None:
                 print("the tenant did not accept the token", file=sys.stderr)

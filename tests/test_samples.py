@@ -92,6 +92,8 @@ def test_04_access_token_instead_of_ticket(sandbox: Any) -> None:
     assert "credential: 8A:***" in result.stdout and "signed in as " in result.stdout
     assert "company #1:" in result.stdout
     assert_no_secrets(sandbox, result.stdout, result.stderr)
+    source = (SAMPLES / "04_access_token_instead_of_ticket.py").read_text()
+    assert "ClientCredentials(" in source and "import requests" not in source  # soapkit's provider, not raw HTTP
 
 
 def test_05_export_changed_contacts(sandbox: Any, tmp_path: Path) -> None:
