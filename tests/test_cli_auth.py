@@ -86,7 +86,7 @@ def call(capsys: pytest.CaptureFixture[str], sandbox: Sandbox, *argv: str,
     config = sandbox.config
     for secret in (config["client_secret"], config["system_user_token"], *secrets):
         assert secret not in out + err
-    assert "Traceback" not in err and "7T:" not in out + err.replace("7T:***", "")
+    assert "Traceback" not in err and "7T:" not in (out + err).replace("7T:***", "")
     return code, out, err
 
 
@@ -215,6 +215,14 @@ def test_successive_processes_share_one_ticket(sandbox: Sandbox, sb: list[str], 
     entries = list(folder.glob("*.json"))
     assert entries and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in entries)
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and stat.S_IMODE(folder.parent.stat().st_mode) == 0o700
+
+
+def test_soapkit_ticket_always_exchanges(capsys: pytest.CaptureFixture[str], sandbox: Sandbox, sb: list[str],
+                                         requests_seen: RequestCounter) -> None:
+    for _ in range(2):
+        assert call(capsys, sandbox, "ticket", *sb, "--auth", "client_credentials")[0] == 0
+    assert requests_seen.count(EXCHANGE) == 2  # it shows the exchange: never a cached ticket, always the system user
+    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "soapkit").exists()
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])

@@ -10,6 +10,7 @@ from typing import Any
 from soapkit.cli._output import stdout_output
 from soapkit.cli._settings import add_connection_options, effective_settings
 from soapkit.config import build_client, credential_from_settings
+from soapkit.credentials.base import MemoryCache
 from soapkit.credentials.jwt_validation import CLAIM_PREFIX, TICKET_CLAIM
 from soapkit.credentials.system_user import SystemUser
 from soapkit.debug import write_private_file
@@ -40,7 +41,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
-    credential = credential_from_settings(settings, auth="system_user")
+    # a fresh exchange every time: this command is for watching it happen, not for the cached ticket
+    credential = credential_from_settings(settings, auth="system_user", cache=MemoryCache())
     assert isinstance(credential, SystemUser)
     if args.method:
         credential.method = args.method

@@ -49,7 +49,10 @@ def user_wsdl_dir(environ: Mapping[str, str] | None = None) -> Path:
 
 def command_line_defaults(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Defaults of the ``soapkit`` command, over :data:`DEFAULTS`: tickets cached in the user's cache folder,
-    so that successive runs reuse them instead of exchanging again."""
+    so that successive runs reuse them instead of exchanging again (in memory where the file cache cannot
+    lock: Windows)."""
+    if os.name == "nt":
+        return {}
     return {"cache": f"file:{user_cache_dir(environ) / 'credentials'}"}
 
 
