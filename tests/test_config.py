@@ -337,3 +337,62 @@ def test_plain_mappings_from_the_command_line_get_no_invented_source() -> None:
     with pytest.raises(ConfigurationError) as raised:
         cache_from_settings({"cache": "memcached://x"})
     assert str(raised.value).startswith("cache: Unknown credential cache")
+
+
+# --- a sandbox, and which credential -------------------------------------------------------------------------
+
+
+def test_a_sandbox_sits_between_the_environment_and_the_arguments(work: Path, home: dict[str, str]) -> None:
+    import json
+
+    (work / "sb").mkdir()
+    (work / "sb" / "sandbox.json").write_text(json.dumps({
+        "base_url": "http://127.0.0.1:9", "context_identifier": "Cust7", "client_secret": "sb-secret",
+        "system_user_token": "App-1", "private_key_pem": "partner.pem"}))
+    (work / "soapkit.toml").write_text('sandbox = "sb"\ncontext_identifier = "Cust1"\n')
+    settings = load(work, {**home, "SOAPKIT_CONTEXT_IDENTIFIER": "Cust2", "SOAPKIT_APP_TOKEN_FILE": "/x"})
+    sandbox_json = f"sandbox ({work / 'sb' / 'sandbox.json'})"
+    assert settings.get("context_identifier") == "Cust7" and settings.sources["context_identifier"] == sandbox_json
+    assert settings.get("private_key") == str(work / "sb" / "partner.pem")
+    assert settings.secret("app_token") == "sb-secret" and "app_token_file" not in settings.values
+    assert settings.sources["sandbox"] == f"config file ({work / 'soapkit.toml'})"
+    settings = load(work, home, {"context_identifier": "Cust3"})
+    assert settings.get("context_identifier") == "Cust3" and settings.get("env") == "http://127.0.0.1:9"
+
+
+def test_auth_named_in_the_toml_says_what_is_missing(work: Path, home: dict[str, str]) -> None:
+    (work / "soapkit.toml").write_text('auth = "reference_token"\n')
+    with pytest.raises(ConfigurationError) as raised:
+        credential_from_settings(load(work, home))
+    message = str(raised.value)
+    assert f"auth (from config file ({work / 'soapkit.toml'})) is reference_token: reference_token missing" in message
+    assert "--reference-token-file FILE" in message and "SOAPKIT_REFERENCE_TOKEN" in message
+    (work / "soapkit.toml").write_text('auth = "password"\n')
+    with pytest.raises(ConfigurationError, match="is not one of system_user, ticket, oauth_user"):
+        load(work, home)
+
+
+def test_each_provider_from_settings(work: Path, home: dict[str, str], key_pem: Path) -> None:
+    from soapkit.config import auth_kind
+    from soapkit.credentials.oauth import ClientCredentials
+    from soapkit.credentials.reference import ReferenceToken
+
+    assert isinstance(credential_from_settings(load(work, {**home, "SOAPKIT_REFERENCE_TOKEN": "8S:Cust1.x"})),
+                      ReferenceToken)
+    service = {"client_id": "app", "app_token": "secret", "auth": "client_credentials", "cache": f"file:{work}/c"}
+    credential = credential_from_settings(load(work, home, service))
+    assert isinstance(credential, ClientCredentials) and isinstance(credential.cache, FileCache)
+    system_user = {"SOAPKIT_SYSTEM_USER_TOKEN": "t", "SOAPKIT_PRIVATE_KEY": str(key_pem)}
+    assert auth_kind(load(work, {**home, **system_user})) == "system_user"
+    with pytest.raises(ConfigurationError, match=r"More than one credential.*ticket.*reference_token"):
+        auth_kind(load(work, {**home, "SOAPKIT_TICKET": "7T:x", "SOAPKIT_REFERENCE_TOKEN": "8P:Cust1.x"}))
+
+
+def test_looking_for_a_stored_sign_in_creates_nothing(work: Path, home: dict[str, str], key_pem: Path) -> None:
+    from soapkit.config import auth_kind
+
+    environ = {**home, "SOAPKIT_SYSTEM_USER_TOKEN": "t", "SOAPKIT_PRIVATE_KEY": str(key_pem),
+               "SOAPKIT_CLIENT_ID": "app", "SOAPKIT_APP_TOKEN": "s", "SOAPKIT_CONTEXT_IDENTIFIER": "Cust1",
+               "SOAPKIT_SIGN_IN_STORE": str(work / "sign-ins")}
+    assert auth_kind(load(work, environ)) == "system_user"
+    assert not (work / "sign-ins").exists()
