@@ -56,6 +56,17 @@ def test_exchange_and_validate_gives_a_ticket(cfg: dict[str, Any], method: str, 
     assert issued.claims["aud"] == f"spn:{issued.claims[CLAIM_PREFIX + 'serial']}"
 
 
+def test_the_cached_entry_holds_no_system_user_token(cfg: dict[str, Any], tmp_path: Path) -> None:
+    from soapkit.credentials.caches import FileCache
+
+    credential = SystemUser(cfg["system_user_token"], cfg["private_key_pem"], cache=FileCache(tmp_path / "cache"))
+    issued = credential.issued(_context(cfg))
+    assert CLAIM_PREFIX + "system_token" not in issued.claims and CLAIM_PREFIX + "ctx" in issued.claims
+    stored = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*") if p.is_file())
+    assert issued.value in stored  # the ticket is what the cache is for
+    assert cfg["system_user_token"] not in stored
+
+
 def test_ticket_is_cached_not_fetched_per_call(cfg: dict[str, Any]) -> None:
     credential = SystemUser(cfg["system_user_token"], cfg["private_key_pem"])
     so = connect(cfg["context_identifier"], env=cfg["base_url"], app_token=cfg["client_secret"],

@@ -24,6 +24,8 @@ from soapkit.transport import SoapkitTransport, soap_errors
 ExchangeMethod = Literal["soap", "rest"]
 TokenType = Literal["Jwt", "Saml"]
 
+SYSTEM_TOKEN_CLAIM = CLAIM_PREFIX + "system_token"
+
 # Documented PartnerSystemUserService error codes, for messages and hints.
 ERROR_CODES = {1: "Revoked", 2: "InvalidRedirectUrl", 3: "Expired", 4: "Denied", 5: "NeedsReapproval",
                6: "InvalidTimestamp", 7: "InvalidSignature"}
@@ -149,7 +151,9 @@ class SystemUser(Credential):
         tenant = claims.get(CLAIM_PREFIX + "ctx")
         if tenant and str(tenant).lower() != context.context_identifier.lower():
             raise TokenValidationError(f"The token was issued for {tenant}, not {context.context_identifier}.")
-        return IssuedCredential(str(ticket), self._clock() + self.reuse_for, claims)
+        # The system_token claim is the system-user token itself: a secret that has no business in a cache.
+        kept = {name: value for name, value in claims.items() if name != SYSTEM_TOKEN_CLAIM}
+        return IssuedCredential(str(ticket), self._clock() + self.reuse_for, kept)
 
     def _validate(self, token: str, context: AuthContext) -> dict[str, Any]:
         if self.token_type == "Jwt":
