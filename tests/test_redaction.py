@@ -46,6 +46,19 @@ def test_credential_reprs_hide_values() -> None:
     assert "secret-ticket" not in repr(StaticToken("7T:secret-ticket"))
 
 
+def test_signed_token_and_partner_secret_reprs_hide_values() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from soapkit.credentials.signing import SignedSystemToken, sign_system_token
+    from soapkit.sandbox.provision import PartnerSecrets
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    parsed = SignedSystemToken.parse(sign_system_token("Secret App-8k8Q7DmBgo", key))
+    assert "8k8Q7DmBgo" not in repr(parsed) and "timestamp=" in repr(parsed)
+    secrets = PartnerSecrets("client-1", "the-client-secret", "App-systemtoken")
+    assert "the-client-secret" not in repr(secrets) and "App-systemtoken" not in repr(secrets)
+
+
 ENVELOPE = b"""<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header>
 <ApplicationToken xmlns="urn:x">client-secret-value</ApplicationToken>
 <Credentials xmlns="urn:x"><Ticket>7T:the-ticket</Ticket></Credentials></s:Header>

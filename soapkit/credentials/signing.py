@@ -38,7 +38,7 @@ def sign_system_token(system_token: str, private_key: KeySource, *, now: dt.date
     return f"{data}.{base64.b64encode(signature).decode('ascii')}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class SignedSystemToken:
     """A signed system-user token split into its parts (split from the right: tokens may hold dots and spaces)."""
 
@@ -62,6 +62,9 @@ class SignedSystemToken:
         except (binascii.Error, ValueError):
             raise ConfigurationError("The signature of the signed token is not base64.") from None
         return cls(token, moment, raw, f"{token}.{stamp}")
+
+    def __repr__(self) -> str:
+        return f"SignedSystemToken(system_token=***, timestamp={self.timestamp:%Y-%m-%dT%H:%MZ}, signature=***)"
 
     def verify(self, public_key: rsa.RSAPublicKey) -> bool:
         try:

@@ -33,13 +33,16 @@ APPLICATION_NAME = "soapkit sandbox"
 CONFIG_VERSION = 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class PartnerSecrets:
     """What the partner application's developer holds (and the sandbox only knows hashed)."""
 
     client_id: str
     client_secret: str
     system_user_token: str
+
+    def __repr__(self) -> str:
+        return f"PartnerSecrets(client_id={self.client_id!r}, client_secret=***, system_user_token=***)"
 
 
 def ensure_tenant(backend: Backend, ctx: str, *, serial: str, company_name: str, now: dt.datetime,
