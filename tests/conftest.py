@@ -49,3 +49,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory):
 
     with Sandbox(tmp_path_factory.mktemp("sandbox"), host="127.0.0.1", port=0) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def own_sandbox(tmp_path_factory: pytest.TempPathFactory):
+    """A sandbox for one test module, for tests that change its state (expire tickets, rotate keys, ...)."""
+    from soapkit.sandbox import Sandbox
+
+    with Sandbox(tmp_path_factory.mktemp("sandbox"), host="127.0.0.1", port=0) as running:
+        yield running

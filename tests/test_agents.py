@@ -29,9 +29,8 @@ from soapkit.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with Sandbox(data_dir=tmp_path_factory.mktemp("sandbox"), port=0) as sb:
-        yield sb
+def sandbox(own_sandbox: Sandbox) -> Sandbox:
+    return own_sandbox  # these tests expire, revoke and rotate: they get a sandbox of their own
 
 
 @pytest.fixture()

@@ -9,7 +9,6 @@ import base64
 import datetime as dt
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,8 @@ from soapkit.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    with Sandbox(data_dir=tmp_path_factory.mktemp("sandbox"), port=0) as sb:
-        yield sb
+def sandbox(own_sandbox: Sandbox) -> Sandbox:
+    return own_sandbox  # these tests expire, revoke and rotate: they get a sandbox of their own
 
 
 @pytest.fixture()

@@ -13,6 +13,7 @@ from typing import Any
 from zeep.xsd import Nil
 
 from soapkit.sandbox.agents import edits, views
+from soapkit.sandbox.agents.person import persons_of_contact
 from soapkit.sandbox.agents.registry import AgentCall, AgentFailure, handles
 
 SERVICE = "Contact"
@@ -94,9 +95,6 @@ def get_contact_list(call: AgentCall) -> dict[str, Any]:
 
 @handles(SERVICE, "GetPersons")
 def get_persons(call: AgentCall) -> dict[str, Any]:
-    crm = call.crm
-    contact_id = int(call.param("ContactId", 0))
-    contact = crm.contact(contact_id)
-    rows = crm.persons_of(contact_id) if contact else []
-    return {"Response": {"Person": [views.person_item(crm, row, contact) for row in rows]}}
+    # The same question as PersonAgent.GetPersonsFromContact, asked of the other agent.
+    return persons_of_contact(call)
 

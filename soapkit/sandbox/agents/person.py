@@ -84,7 +84,8 @@ def get_person_list(call: AgentCall) -> dict[str, Any]:
 
 
 @handles(SERVICE, "GetPersonsFromContact")
-def get_persons_from_contact(call: AgentCall) -> dict[str, Any]:
+def persons_of_contact(call: AgentCall) -> dict[str, Any]:
+    """The persons of the contact named by ``ContactId`` (an unknown contact has none)."""
     crm = call.crm
     contact_id = int(call.param("ContactId", 0))
     contact = crm.contact(contact_id)
