@@ -147,9 +147,15 @@ def _read_app_settings(section: etree._Element, migration: Migration) -> None:
         "systemusertoken": _system_user_token, "sosystemusertoken": _system_user_token,
         "socontextidentifier": _context, "contextidentifier": _context, "socustomerid": _context,
     }
-    for key, value in _pairs(section, "appSettings", migration):
+    _dispatch(_pairs(section, "appSettings", migration), "appSettings", handlers, migration)
+
+
+def _dispatch(pairs: Iterable[tuple[str, str]], section: str, handlers: dict[str, Any],
+              migration: Migration) -> None:
+    """Hand each key/value of a section to its handler; unknown and empty keys go into the report."""
+    for key, value in pairs:
         handler = handlers.get(key.lower())
-        where = f"appSettings {key}"
+        where = f"{section} {key}"
         if handler is None:
             migration.note("ignored", where, "unknown key, not carried over")
         elif not value.strip():
@@ -167,15 +173,7 @@ def _read_superoffice(group: etree._Element, migration: Migration) -> None:
             migration.note("ignored", f"SuperOffice/{section.tag}",
                            "NetServer-side settings; a web-services client has no use for them")
             continue
-        for key, value in _pairs(section, "SuperOffice/Services", migration):
-            handler = handlers.get(key.lower())
-            where = f"SuperOffice/Services {key}"
-            if handler is None:
-                migration.note("ignored", where, "unknown key, not carried over")
-            elif not value.strip():
-                migration.note("missing", where, "present but empty")
-            else:
-                handler(where, value.strip(), migration)
+        _dispatch(_pairs(section, "SuperOffice/Services", migration), "SuperOffice/Services", handlers, migration)
 
 
 # --- one key each ------------------------------------------------------------------------------
