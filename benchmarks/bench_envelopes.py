@@ -35,7 +35,7 @@ def _response_bytes(catalog: Catalog) -> bytes:
 
 def contenders(catalog: Catalog) -> dict[str, dict[str, Callable[[], object]]]:
     plugin = SuperOfficeHeaders("app-secret", ticket=lambda: "7T:ticket")
-    so_client, so_proxy = catalog.bind("Contact", ADDRESS, plugins=[plugin])
+    so_client, so_proxy = catalog.bind("Contact", ADDRESS, "GetContactEntity", plugins=[plugin])
     plain = zeep.Client(str(catalog.path("Contact")))
     plain_proxy = plain.create_service(f"{{{NS}}}BasicHttpBinding_Contact", ADDRESS)
     headers = {"ApplicationToken": "app-secret", "Credentials": {"Ticket": "7T:ticket"}}

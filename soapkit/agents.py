@@ -106,7 +106,7 @@ class AgentProxy:
         self.name = service_name(service)
         self.description: ServiceDescription = client.catalog.describe(self.name, client.version)
         self._lock = threading.Lock()
-        self._bound: dict[str, ServiceProxy] = {}
+        self._bound: dict[tuple[str, str], ServiceProxy] = {}  # (address, operation)
 
     def __repr__(self) -> str:
         return f"<{self.name}Agent: {len(self.description.operation_names)} operations>"
@@ -117,17 +117,17 @@ class AgentProxy:
     def __getattr__(self, name: str) -> Operation:
         if name.startswith("_"):
             raise AttributeError(name)
-        if name not in self.description.binding._operations:
+        if name not in self.description.operation_names:
             raise UnknownOperationError(
                 f"{self.name}Agent has no operation {name!r}.",
                 suggestions=difflib.get_close_matches(name, self.description.operation_names, n=3, cutoff=0.5),
             )
         return Operation(self, name)
 
-    def service_proxy(self, services_url: str) -> ServiceProxy:
+    def service_proxy(self, services_url: str, operation: str) -> ServiceProxy:
         address = f"{services_url}{self.name}.svc"
         with self._lock:
-            proxy = self._bound.get(address)
+            proxy = self._bound.get((address, operation))
             if proxy is None:
                 plugin = SuperOfficeHeaders(
                     self._client.context.application_token,
@@ -136,16 +136,16 @@ class AgentProxy:
                     ws_addressing=self._client.ws_addressing,
                 )
                 _, proxy = self._client.catalog.bind(
-                    self.name, address, version=self._client.version,
+                    self.name, address, operation, version=self._client.version,
                     transport=self._client.transport, plugins=[plugin],
                 )
-                self._bound[address] = proxy
+                self._bound[(address, operation)] = proxy
             return proxy
 
     def invoke(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         rerouted = refreshed = False
         while True:
-            proxy = self.service_proxy(self._client.services_url())
+            proxy = self.service_proxy(self._client.services_url(), operation)
             try:
                 with soap_errors():
                     result = proxy[operation](*args, **kwargs)

@@ -1,4 +1,9 @@
-"""The catalog of cached WSDLs: find, parse once per process, bind to the tenant's URL.
+"""The catalog of cached WSDLs: find, index once per process, build each operation once, bind to the tenant's URL.
+
+soapkit ships all 58 Services88 agents (1,964 operations). Using an agent indexes its WSDL with lxml (a few
+milliseconds); calling an operation builds zeep's model of that one operation (about a millisecond), against
+the shared schemas (``NetServerTypes.xsd`` ...) that are parsed once per process for all agents. See
+docs/decisions.md for why the layout and the loading look like this.
 
 Lookup order for ``(version, service)`` in each folder, first folder first:
 ``{folder}/{version}/{Service}.wsdl``, then ``{folder}/{Service}.wsdl`` (a flat folder such as the 58
@@ -8,20 +13,24 @@ The addresses written inside WSDLs are never used: :meth:`Catalog.bind` always s
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import os
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import zeep
 from zeep.proxy import ServiceProxy
 from zeep.wsdl import Document
 from zeep.wsdl.bindings.soap import Soap11Binding
+from zeep.xsd import Schema
 
+from soapkit import wsdl_index
+from soapkit.catalog_cache import IndexCache, default_cache_dir
 from soapkit.errors import UnknownOperationError, WsdlError
 
 DEFAULT_VERSION = "Services88"
@@ -52,40 +61,202 @@ def service_name(name: str) -> str:
     return base
 
 
-@dataclass(frozen=True)
+class _SliceTransport(zeep.Transport):
+    """Serves one in-memory WSDL slice to zeep's loader; everything else is read as usual (local files)."""
+
+    def __init__(self, location: str, content: bytes) -> None:
+        super().__init__()
+        self._location = location
+        self._content = content
+
+    def load(self, url: str) -> bytes:
+        if url == self._location:
+            return self._content
+        return bytes(super().load(url))
+
+
+class _SharingDocument(Document):
+    """A zeep WSDL document whose imported schema files come already parsed (zeep reuses a schema document it
+    holds for the same namespace and location instead of loading it again)."""
+
+    def __init__(self, location: str, transport: zeep.Transport, settings: zeep.Settings, shared: Schema | None):
+        self._shared = shared
+        super().__init__(location, transport, settings=settings)  # type: ignore[arg-type]
+
+    def load(self, location: str) -> None:
+        if self._shared is not None:
+            self.types.merge(self._shared)
+        super().load(location)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Building zeep's model allocates tens of thousands of objects; collections in between only cost time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class SharedSchemas:
+    """Schema files beside WSDLs (``NetServerTypes.xsd`` ...), parsed once per process and shared by every WSDL
+    that uses them: the common types of all agents exist once in memory.
+
+    A parsed file is keyed by its path, size and modification time (a changed file is parsed again) and carries
+    what it imports. A WSDL that references several files reuses a parsed file whose imports cover the others;
+    only a combination no single file covers is parsed as its own set. Files are never mixed beyond what a WSDL
+    references, so two imported copies of one namespace in a folder cannot shadow each other.
+    """
+
+    def __init__(self, settings: zeep.Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._key_locks: dict[tuple[Path, ...], threading.Lock] = {}
+        self._parsed: dict[tuple[tuple[Path, int, int], ...], Schema] = {}
+        self.parse_count = 0
+
+    def for_files(self, files: Sequence[Path]) -> Schema:
+        for candidate in files:
+            schema = self._schema((candidate,))
+            locations = {document._location for document in schema.documents}
+            if all(str(path) in locations for path in files):
+                return schema
+        return self._schema(tuple(files))
+
+    def _schema(self, files: tuple[Path, ...]) -> Schema:
+        key = tuple((path, path.stat().st_size, path.stat().st_mtime_ns) for path in files)
+        with self._lock:
+            key_lock = self._key_locks.setdefault(files, threading.Lock())
+        with key_lock:
+            schema = self._parsed.get(key)
+            if schema is None:
+                schema = self._parse(files)
+                self._parsed = {k: v for k, v in self._parsed.items() if tuple(p for p, _, _ in k) != files}
+                self._parsed[key] = schema
+            return schema
+
+    def _parse(self, files: tuple[Path, ...]) -> Schema:
+        schema = Schema(node=None, transport=zeep.Transport(), location=str(files[0]), settings=self._settings)
+        try:
+            with _gc_paused():
+                for path in files:  # a file already imported by an earlier one is not loaded twice
+                    if str(path) not in {document._location for document in schema.documents}:
+                        schema.add_document_by_url(str(path))
+        except Exception as error:  # zeep raises many types for a broken schema
+            names = ", ".join(path.name for path in files)
+            raise WsdlError(f"Cannot parse {names} in {files[0].parent}: {type(error).__name__}: {error}") from None
+        self.parse_count += 1
+        return schema
+
+
 class ServiceDescription:
-    """A parsed WSDL and the SOAP 1.1 binding soapkit uses from it."""
+    """One service's WSDL: indexed from the raw XML at once, each operation's zeep model built on first use.
 
-    name: str
-    version: str
-    path: Path
-    document: Document
-    binding_name: str
+    A WSDL whose types come from schema files beside it (soapkit's own layout) gets one small zeep document
+    per operation, made from a slice of the WSDL and the folder's shared schemas; a self-contained WSDL (as
+    saved from a tenant) gets one zeep document for the whole service, built the first time it is needed.
+    """
 
-    @property
-    def binding(self) -> Soap11Binding:
-        binding = self.document.bindings[self.binding_name]
-        assert isinstance(binding, Soap11Binding)
-        return binding
+    def __init__(self, name: str, version: str, path: Path, index: wsdl_index.WsdlIndex,
+                 settings: zeep.Settings, shared: SharedSchemas) -> None:
+        self.name = name
+        self.version = version
+        self.path = path
+        self.binding_name = index.binding_qname
+        self._index = index
+        self._settings = settings
+        self._shared = shared
+        self._lock = threading.Lock()
+        self._documents: dict[str, Document] = {}  # operation name (or "" for the whole service) -> document
+        self._by_action = {info.soap_action: info.name for info in index.operations.values() if info.soap_action}
+        self.compile_count = 0
+
+    def __repr__(self) -> str:
+        return f"<ServiceDescription {self.version}/{self.name}: {len(self._index.operations)} operations>"
 
     @property
     def operation_names(self) -> list[str]:
-        return sorted(self.binding._operations)
+        return sorted(self._index.operations)
 
-    def operation(self, name: str) -> Any:
+    @property
+    def per_operation(self) -> bool:
+        """True when operations are built one at a time against shared schemas (soapkit's layout)."""
+        return bool(self._index.schema_files)
+
+    def info(self, name: str) -> wsdl_index.OperationInfo:
+        """What the WSDL text says about an operation (no zeep model is built)."""
         try:
-            return self.binding._operations[name]
+            return self._index.operations[name]
         except KeyError:
             raise UnknownOperationError(
                 f"{self.name} has no operation {name!r}.",
                 suggestions=difflib.get_close_matches(name, self.operation_names, n=3, cutoff=0.5),
             ) from None
 
+    def operation_for_action(self, soap_action: str) -> str | None:
+        return self._by_action.get(soap_action)
+
+    def operation_for_element(self, element: str) -> str | None:
+        """The operation whose request body wrapper is ``element`` ('{ns}local' or a bare local name)."""
+        for info in self._index.operations.values():
+            if element in (info.input_element, info.input_element.rpartition("}")[2]):
+                return info.name
+        return None
+
+    def document(self, name: str) -> Document:
+        """A zeep document that holds operation ``name`` (built once, thread-safe)."""
+        self.info(name)
+        key = name if self.per_operation else ""
+        document = self._documents.get(key)
+        if document is None:
+            with self._lock:
+                document = self._documents.get(key)
+                if document is None:
+                    document = self._build(name if self.per_operation else None)
+                    self._documents[key] = document
+        return document
+
+    def operation(self, name: str) -> Any:
+        """zeep's model of one operation (a binding operation), built on first use."""
+        binding = self.document(name).bindings[self.binding_name]
+        assert isinstance(binding, Soap11Binding)
+        return binding._operations[name]
+
+    def compile_all(self) -> None:
+        """Build every operation's model now (benchmarks, whole-service tools)."""
+        for name in self.operation_names:
+            self.document(name)
+
+    def _build(self, operation: str | None) -> Document:
+        location = str(self.path)
+        try:
+            with _gc_paused():
+                if operation is None:
+                    document = Document(location, zeep.Transport(), settings=self._settings)  # type: ignore[arg-type]
+                else:
+                    location = f"{self.path}#{operation}"
+                    transport = _SliceTransport(location, wsdl_index.operation_slice(self._index, operation))
+                    shared = self._shared.for_files([self.path.parent / name for name in self._index.schema_files])
+                    document = _SharingDocument(location, transport, self._settings, shared)
+        except WsdlError:
+            raise
+        except Exception as error:  # zeep raises many types for a broken file
+            raise WsdlError(f"Cannot parse {self.path}: {type(error).__name__}: {error}") from None
+        self.compile_count += 1
+        return document
+
 
 class Catalog:
-    """Resolves services to cached WSDLs and parses each at most once per process (thread-safe)."""
+    """Resolves services to cached WSDLs; indexes each at most once per process and builds each operation's
+    zeep model at most once (thread-safe)."""
 
-    def __init__(self, folders: Sequence[str | os.PathLike[str]] | None = None, *, include_bundled: bool = True):
+    def __init__(self, folders: Sequence[str | os.PathLike[str]] | None = None, *, include_bundled: bool = True,
+                 index_cache: IndexCache | Literal[False] | None = None):
+        """``index_cache``: where WSDL indexes are cached on disk (default: the user's cache folder, see
+        :mod:`soapkit.catalog_cache`; ``False`` for none)."""
         chosen = [Path(f).expanduser() for f in (folders or [])]
         for folder in chosen:
             if not folder.is_dir():
@@ -94,8 +265,13 @@ class Catalog:
                 )
         if include_bundled:
             chosen.append(bundled_wsdl_dir())
-        self.folders: list[Path] = chosen
+        self.folders: list[Path] = [folder.resolve() for folder in chosen]
         self._settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        self._shared = _shared_schemas(self._settings)
+        if index_cache is None:
+            directory = default_cache_dir()
+            index_cache = IndexCache(directory) if directory is not None else False
+        self.index_cache: IndexCache | None = index_cache or None
         self._lock = threading.Lock()
         self._key_locks: dict[tuple[str, str], threading.Lock] = {}
         self._parsed: dict[tuple[str, str], ServiceDescription] = {}
@@ -110,10 +286,11 @@ class Catalog:
                 if candidate.is_file():
                     return candidate
         known = self.services(version)
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         raise UnknownOperationError(
             f"No WSDL for service {service!r} ({version}) in {', '.join(str(f) for f in self.folders)}.",
-            suggestions=[f"{s}Agent" for s in difflib.get_close_matches(name, known, n=3, cutoff=0.5)],
-            hint=None if difflib.get_close_matches(name, known, n=1, cutoff=0.5) else
+            suggestions=[f"{s}Agent" for s in close],
+            hint=None if close else
             "Save the service's WSDL from your tenant ({Service}.svc?wsdl) into a folder and pass it as wsdl_dirs.",
         )
 
@@ -125,7 +302,10 @@ class Catalog:
                     names.update(p.stem for p in directory.glob("*.wsdl"))
         return sorted(names)
 
-    # --- parsing ---------------------------------------------------------------------------------
+    def is_bundled(self, path: Path) -> bool:
+        return path.resolve().is_relative_to(bundled_wsdl_dir().resolve())
+
+    # --- describing ------------------------------------------------------------------------------
 
     def describe(self, service: str, version: str = DEFAULT_VERSION) -> ServiceDescription:
         key = (version, service_name(service))
@@ -137,18 +317,18 @@ class Catalog:
         with key_lock:
             described = self._parsed.get(key)
             if described is None:
-                described = self._parse(key[1], version)
+                described = self._index(key[1], version)
                 self._parsed[key] = described
         return described
 
-    def _parse(self, name: str, version: str) -> ServiceDescription:
+    def _index(self, name: str, version: str) -> ServiceDescription:
         path = self.path(name, version)
         try:
-            document = Document(str(path), zeep.Transport(), settings=self._settings)  # type: ignore[arg-type]
-        except Exception as error:  # zeep raises many types for a broken file
-            raise WsdlError(f"Cannot parse {path}: {type(error).__name__}: {error}") from None
+            index = self.index_cache.index(path) if self.index_cache else wsdl_index.index_wsdl(path)
+        except (OSError, wsdl_index.WsdlIndexError) as error:
+            raise WsdlError(f"Cannot parse {path}: {error}") from None
         self.parse_count += 1
-        return ServiceDescription(name, version, path, document, _soap11_binding(document, path))
+        return ServiceDescription(name, version, path, index, self._settings, self._shared)
 
     # --- binding ---------------------------------------------------------------------------------
 
@@ -156,23 +336,34 @@ class Catalog:
         self,
         service: str,
         address: str,
+        operation: str,
         *,
         version: str = DEFAULT_VERSION,
         transport: zeep.Transport | None = None,
         plugins: Iterable[zeep.Plugin] = (),
     ) -> tuple[zeep.Client, ServiceProxy]:
-        """A zeep client on the cached WSDL and a service proxy bound to ``address``."""
+        """A zeep client holding ``operation`` and a service proxy bound to ``address`` (never the WSDL's)."""
         described = self.describe(service, version)
-        client = zeep.Client(described.document, transport=transport, plugins=list(plugins), settings=self._settings)
+        document = described.document(operation)
+        client = zeep.Client(document, transport=transport, plugins=list(plugins), settings=self._settings)
         return client, client.create_service(described.binding_name, address)
 
 
-def _soap11_binding(document: Document, path: Path) -> str:
-    candidates = [name for name, b in document.bindings.items() if isinstance(b, Soap11Binding)]
-    if not candidates:
-        raise WsdlError(f"{path} has no SOAP 1.1 binding.")
-    # WCF often publishes the same contract twice (http and https policy); the shortest name is the plain one.
-    return sorted(candidates, key=len)[0]
+_shared_by_settings: dict[int, SharedSchemas] = {}
+_shared_lock = threading.Lock()
+
+
+def _shared_schemas(settings: zeep.Settings) -> SharedSchemas:
+    """One :class:`SharedSchemas` per process: every catalog (and client) shares the parsed common types.
+
+    soapkit's catalogs all use the same zeep settings, so one instance serves them all.
+    """
+    key = hash((settings.strict, settings.forbid_dtd, settings.forbid_entities, settings.forbid_external))
+    with _shared_lock:
+        shared = _shared_by_settings.get(key)
+        if shared is None:
+            shared = _shared_by_settings[key] = SharedSchemas(settings)
+        return shared
 
 
 _default_catalog: Catalog | None = None

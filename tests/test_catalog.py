@@ -54,7 +54,7 @@ def test_each_wsdl_is_parsed_once_even_under_concurrency() -> None:
 
 
 def test_bind_uses_the_given_address_never_the_one_in_the_wsdl() -> None:
-    _, service = Catalog().bind("Contact", "http://127.0.0.1:9/Cust1/Remote/Services88/Contact.svc")
+    _, service = Catalog().bind("Contact", "http://127.0.0.1:9/Cust1/Remote/Services88/Contact.svc", "GetContactEntity")
     assert service._binding_options["address"] == "http://127.0.0.1:9/Cust1/Remote/Services88/Contact.svc"
     assert "example.invalid" not in service._binding_options["address"]
 
@@ -115,7 +115,7 @@ def test_every_real_services88_wsdl_loads_and_carries_the_agent_headers(referenc
         description = catalog.describe(service)
         operation, values = _first_operation_with_simple_input(description)
         client, proxy = catalog.bind(service, f"http://127.0.0.1:9/Cust1/Remote/Services88/{service}.svc",
-                                     plugins=[plugin])
+                                     operation, plugins=[plugin])
         envelope = client.create_message(proxy, operation, **values)
         expected = [h for h in _declared_input_headers(description.path, operation) if h != "TimeZone"]
         assert _headers(envelope) == expected, (service, operation)
@@ -139,7 +139,7 @@ def _declared_input_headers(path: Path, operation: str) -> list[str]:
 
 def test_real_partner_wsdl_gets_context_identifier(reference_wsdl_dir: Path) -> None:
     catalog = Catalog([reference_wsdl_dir], include_bundled=False)
-    client, proxy = catalog.bind("PartnerSystemUserService", "http://127.0.0.1:9/login/services/x.svc",
+    client, proxy = catalog.bind("PartnerSystemUserService", "http://127.0.0.1:9/login/services/x.svc", "Authenticate",
                                  plugins=[SuperOfficeHeaders("app-secret", context_identifier="Cust1")])
     envelope = client.create_message(proxy, "Authenticate", SignedSystemToken="s", ReturnTokenType="Jwt")
     assert _headers(envelope) == ["ApplicationToken", "ContextIdentifier"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from soapkit import cli
-from soapkit.catalog import bundled_wsdl_dir
+from soapkit.catalog import Catalog, bundled_wsdl_dir
 from soapkit.cli import EXIT_INTERNAL, EXIT_USAGE, exit_code_for, main
 from soapkit.cli._output import Output, colour_enabled, to_jsonable
 from soapkit.cli._settings import effective_settings
@@ -303,7 +303,8 @@ def test_wsdl_import_copies_a_file_with_its_schemas_into_the_user_folder(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     source = _copy_wsdl(tmp_path / "download", "Company")
     code, out, _ = run(capsys, "wsdl", "import", str(source))
-    assert code == 0 and "imported CompanyAgent (8 operations)" in out
+    operations = len(Catalog().describe("Contact").operation_names)
+    assert code == 0 and f"imported CompanyAgent ({operations} operations)" in out
     imported = tmp_path / "user-config" / "wsdl" / "Services88"
     assert (imported / "Company.wsdl").is_file() and (imported / "Company.NetServerTypes.xsd").is_file()
     code, out, _ = run(capsys, "describe", "CompanyAgent.GetContactEntity")

@@ -222,7 +222,7 @@ def test_soapkit_ticket_always_exchanges(capsys: pytest.CaptureFixture[str], san
     for _ in range(2):
         assert call(capsys, sandbox, "ticket", *sb, "--auth", "client_credentials")[0] == 0
     assert requests_seen.count(EXCHANGE) == 2  # it shows the exchange: never a cached ticket, always the system user
-    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "soapkit").exists()
+    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "soapkit" / "credentials").exists()
 
 
 @pytest.mark.parametrize("how", ["option", "environment"])
@@ -232,7 +232,7 @@ def test_a_memory_cache_opts_out(sandbox: Sandbox, sb: list[str], requests_seen:
     for _ in range(2):
         assert run_cli(*CALL, *sb, *option, **environment).returncode == 0
     assert requests_seen.count(EXCHANGE) == 2
-    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "soapkit").exists()
+    assert not (Path(os.environ["XDG_CACHE_HOME"]) / "soapkit" / "credentials").exists()
 
 
 def test_the_default_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ WSA = "http://www.w3.org/2005/08/addressing"
 
 def _build(service: str, operation: str, plugin: SuperOfficeHeaders, **values: object) -> etree._Element:
     client, proxy = Catalog().bind(service, f"http://127.0.0.1:9/Cust1/Remote/Services88/{service}.svc",
-                                   plugins=[plugin])
+                                   operation, plugins=[plugin])
     envelope, _ = proxy._binding._create(operation, (), values, client=client, options=proxy._binding_options)
     return envelope
 
@@ -43,7 +43,8 @@ def test_time_zone_only_when_configured_and_in_declared_order() -> None:
 
 def test_partner_service_gets_context_identifier_not_credentials() -> None:
     plugin = SuperOfficeHeaders("secret", ticket=lambda: "7T:t", context_identifier="Cust1")
-    client, proxy = Catalog().bind("PartnerSystemUserService", "http://127.0.0.1:9/login/x.svc", plugins=[plugin])
+    client, proxy = Catalog().bind("PartnerSystemUserService", "http://127.0.0.1:9/login/x.svc", "Authenticate",
+                                   plugins=[plugin])
     envelope = client.create_message(proxy, "Authenticate", SignedSystemToken="s", ReturnTokenType="Jwt")
     assert _header_names(envelope) == ["ApplicationToken", "ContextIdentifier"]
 

@@ -61,8 +61,8 @@ APP_CONFIG = f"""<?xml version="1.0" encoding="utf-8"?>
       <endpoint address="https://sod2.superoffice.com/Cust26759/Remote/Services88/Contact.svc"
                 binding="basicHttpBinding" bindingConfiguration="BasicHttpBinding_Contact"
                 contract="ContactService.Contact" name="BasicHttpBinding_Contact"/>
-      <endpoint address="https://sod2.superoffice.com/Cust26759/Remote/Services88/Quote.svc"
-                binding="basicHttpBinding" contract="QuoteService.Quote" name="BasicHttpBinding_Quote"/>
+      <endpoint address="https://sod2.superoffice.com/Cust26759/Remote/Services88/Audience.svc"
+                binding="basicHttpBinding" contract="AudienceService.Audience" name="BasicHttpBinding_Audience"/>
     </client>
     <behaviors/>
   </system.serviceModel>
@@ -124,7 +124,7 @@ def test_the_report_names_everything_left_behind(capsys: pytest.CaptureFixture[s
     assert code == 0
     for expected in ("appSettings LogLevel: unknown key", "SuperOffice/Security", "maxReceivedMessageSize",
                      "security mode=Transport", "<startup>", "system.serviceModel/behaviors",
-                     "soapkit ships no WSDL for Quote", "soapkit wsdl import", "SuperIdCertificate",
+                     "soapkit ships no WSDL for Audience", "soapkit wsdl import", "SuperIdCertificate",
                      "16B7FB8C3F9AB06885A800C64E64C97C4AB5E98C", "numbered host is looked up at run time"):
         assert expected in out, expected
     assert "Obsolete" not in out  # removed with <remove key=.../>

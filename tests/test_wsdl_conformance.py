@@ -587,13 +587,7 @@ def test_generator_is_deterministic_and_committed_files_are_current(reference_ws
 @reference
 def test_generator_fails_loudly_on_a_missing_operation(reference_wsdl_dir: Path) -> None:
     generator = _load_generator()
-    spec = generator.ServiceSpec(
-        name="Contact",
-        reference="Services88/Contact.wsdl",
-        output="Services88/Contact.wsdl",
-        operations=("GetContactEntities",),
-        address="https://example.invalid/Contact.svc",
-    )
+    spec = generator.agent_spec("Contact", ("GetContactEntities",))
     with pytest.raises(generator.ContractError, match="GetContactEntities"):
         generator.build(reference_wsdl_dir, [spec])
 
@@ -610,7 +604,7 @@ def test_generator_refuses_one_name_defined_two_ways(reference_wsdl_dir: Path, t
     needle = '<xs:element minOccurs="0" name="Ticket" nillable="true" type="xs:string" />'
     assert needle in text
     person.write_text(text.replace(needle, needle.replace(' nillable="true"', "")), encoding="utf-8")
-    specs = [spec for spec in generator.SHIPPED if spec.name in ("Contact", "Person")]
+    specs = [generator.agent_spec("Contact"), generator.agent_spec("Person")]
     with pytest.raises(generator.ContractError, match="SoCredentials differs"):
         generator.build(folder.parent, specs)
 

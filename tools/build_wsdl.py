@@ -1,19 +1,24 @@
 """Build soapkit's own cached WSDLs from SuperOffice's published contract.
 
 SuperOffice publishes one self-contained WSDL per agent, each carrying its whole schema (List.wsdl alone
-is 1 MB). soapkit ships only the operations it supports, in its own compact layout:
+is 1 MB; the 58 agents repeat the same types again and again). soapkit ships every agent and every
+operation of the published contract, in its own compact layout:
 
     wsdl/PartnerSystemUserService.wsdl      self-contained (inline schema)
-    wsdl/Services88/NetServerTypes.xsd      one schema for the Services88 namespace, shared by all agents
-    wsdl/Services88/Arrays.xsd, ...         side schemas (Arrays, Cryptography, Serialization), only when
-                                            the shipped operations use those namespaces
-    wsdl/Services88/<Service>.wsdl          messages, portType, SOAP 1.1 binding, placeholder address
+    wsdl/Services88/NetServerTypes.xsd      every type of the Services88 namespace (and the SOAP header
+                                            elements), shared by all agents: parsed once per process
+    wsdl/Services88/Arrays.xsd, ...         side schemas (Arrays, Cryptography, Serialization)
+    wsdl/Services88/<Service>.wsdl          that service's operation wrappers (inline, including the shared
+                                            schema), messages, portType, SOAP 1.1 binding, placeholder address
 
-For every shipped operation the generator takes the transitive closure of what the contract uses (body
+Operation wrappers stay in their service's WSDL because services define some wrapper names differently
+(``Delete``, ``Merge``, ``Search``, ``ChangeCountry``, ...): one schema could not hold them all. Every other
+global component must be defined the same way by every service that uses it; the generator fails loudly
+when one is not (or when a name is both a wrapper and a shared component), since no layout could place it.
+
+For every operation the generator takes the transitive closure of what the contract uses (body
 wrappers, the SOAP header elements the binding declares, every type they reference, base types included)
 and re-serialises it with soapkit's prefixes, without documentation, annotations, policies or SOAP 1.2.
-It fails loudly when an operation is missing from the contract or when two services define one global
-name differently (a shared schema could not hold both).
 
     python tools/build_wsdl.py [REFERENCE_DIR] [--out DIR] [--check]
 
@@ -116,62 +121,50 @@ DEFAULT_ATTRIBUTES = {("complexContent", "mixed", "false")}
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """One service to ship: where its reference WSDL lives and which operations soapkit supports."""
+    """One service to ship: where its reference WSDL lives and which of its operations ship."""
 
     name: str
     reference: str  # path of the reference WSDL, relative to the reference folder
     output: str  # path of the generated WSDL, relative to the output folder
-    operations: tuple[str, ...]
     address: str  # placeholder: clients always bind the tenant's own URL
+    operations: tuple[str, ...] | None = None  # None: every operation of the binding, in binding order
 
     @property
     def shared_schema(self) -> bool:
-        return self.output.startswith("Services88/")
+        return self.output.startswith(f"{AGENT_FOLDER}/")
 
 
-def _agent(name: str, *operations: str) -> ServiceSpec:
+PARTNER_SERVICE = "PartnerSystemUserService"
+AGENT_FOLDER = "Services88"
+
+
+def agent_spec(name: str, operations: tuple[str, ...] | None = None) -> ServiceSpec:
     return ServiceSpec(
         name=name,
-        reference=f"Services88/{name}.wsdl",
-        output=f"Services88/{name}.wsdl",
+        reference=f"{AGENT_FOLDER}/{name}.wsdl",
+        output=f"{AGENT_FOLDER}/{name}.wsdl",
+        address=f"https://example.invalid/Cust00000/Remote/{AGENT_FOLDER}/{name}.svc",
         operations=operations,
-        address=f"https://example.invalid/Cust00000/Remote/Services88/{name}.svc",
     )
 
 
-SHIPPED: tuple[ServiceSpec, ...] = (
-    ServiceSpec(
-        name="PartnerSystemUserService",
-        reference="PartnerSystemUserService.wsdl",
-        output="PartnerSystemUserService.wsdl",
-        operations=("Authenticate",),
-        address="https://example.invalid/Login/services/PartnerSystemUserService.svc",
-    ),
-    _agent("SoPrincipal", "AuthenticateWithAccessToken", "GetSystemInfo"),
-    _agent(
-        "Contact",
-        "GetContactEntity",
-        "SaveContactEntity",
-        "CreateDefaultContactEntity",
-        "DeleteContactEntity",
-        "GetContact",
-        "GetContactList",
-        "GetPersons",
-        "GetMyContact",
-    ),
-    _agent(
-        "Person",
-        "GetPersonEntity",
-        "SavePersonEntity",
-        "CreateDefaultPersonEntity",
-        "DeletePersonEntity",
-        "GetPerson",
-        "GetPersonsFromContact",
-        "GetPersonList",
-    ),
-    _agent("Archive", "GetArchiveListByColumns", "GetArchiveListByColumns2"),
-    _agent("List", "GetBusinesses", "GetCategories", "GetCountries", "GetAllCountries"),
-)
+def partner_spec(operations: tuple[str, ...] | None = None) -> ServiceSpec:
+    return ServiceSpec(
+        name=PARTNER_SERVICE,
+        reference=f"{PARTNER_SERVICE}.wsdl",
+        output=f"{PARTNER_SERVICE}.wsdl",
+        address=f"https://example.invalid/Login/services/{PARTNER_SERVICE}.svc",
+        operations=operations,
+    )
+
+
+def discover(reference_dir: Path) -> tuple[ServiceSpec, ...]:
+    """What ships: the partner service and every agent of the published contract, each with all operations."""
+    folder = reference_dir / AGENT_FOLDER
+    agents = sorted(path.stem for path in folder.glob("*.wsdl")) if folder.is_dir() else []
+    if not agents:
+        raise ContractError(f"no agent WSDLs in {folder}: is {reference_dir} SuperOffice's published contract?")
+    return (partner_spec(), *(agent_spec(name) for name in agents))
 
 
 class ContractError(Exception):
@@ -282,6 +275,11 @@ class Contract:
         if node is None:
             raise ContractError(f"{self.path.name}: wsdl:{tag} {name!r} not found")
         return node
+
+    def operation_names(self) -> tuple[str, ...]:
+        """Every operation of the SOAP 1.1 binding, in the binding's order."""
+        binding = self._find("binding", self.binding)
+        return tuple(node.get("name", "") for node in binding.findall(_w("operation")))
 
     def operation(self, name: str) -> OperationInfo:
         abstract = self._find("portType", self.port_type).find(f"{_w('operation')}[@name='{name}']")
@@ -470,14 +468,16 @@ def _document(root: etree._Element, banner: str) -> bytes:
     return f'<?xml version="1.0" encoding="utf-8"?>\n<!--\n{banner}\n-->\n{body}\n'.encode()
 
 
-def _banner(what: str, specs: Iterable[ServiceSpec]) -> str:
+def _banner(what: str, services: Iterable[BuiltService]) -> str:
     lines = [
         f"  {what}",
         "  Generated by tools/build_wsdl.py from SuperOffice's published contract; do not edit by hand.",
-        "  Shipped operations:",
     ]
-    for spec in specs:
-        lines.append(f"    {spec.name}: {', '.join(spec.operations)}")
+    for service in services:
+        count = len(service.operations)
+        published = len(service.contract.operation_names())
+        scope = f"all {count}" if count == published else f"{count} of {published}"
+        lines.append(f"  {service.spec.name}: {scope} operations of the published contract")
     return "\n".join(lines)
 
 
@@ -486,64 +486,65 @@ class BuiltService:
     spec: ServiceSpec
     contract: Contract
     operations: list[OperationInfo]
-    keys: list[tuple[str, str]]
+    keys: list[tuple[str, str]]  # the closure of everything the shipped operations use
+    wrappers: list[tuple[str, str]]  # the body wrapper elements among them, in operation order
 
+    @property
+    def shared_keys(self) -> list[tuple[str, str]]:
+        """What the service takes from the shared schemas: everything but its own operation wrappers."""
+        own = set(self.wrappers)
+        return [key for key in self.keys if key not in own]
 
-def _element_order(services: list[BuiltService]) -> tuple[list[str], list[tuple[str, list[str]]]]:
-    """Header elements first, then each service's operation wrappers in shipping order."""
-    header_names: dict[str, None] = {}
-    for which in ("input", "output"):  # request headers first, then response headers
-        for service in services:
-            for operation in service.operations:
-                header_names.update((element.text, None) for _, element in getattr(operation, which).headers)
-    per_service: list[tuple[str, list[str]]] = []
-    for service in services:
-        wrappers: dict[str, None] = {}
-        for operation in service.operations:
-            wrappers.update({operation.input.body.text: None, operation.output.body.text: None})
-        per_service.append((service.spec.name, list(wrappers)))
-    return list(header_names), per_service
+    @property
+    def header_elements(self) -> list[str]:
+        """The SOAP header elements of the shipped operations: request headers first, then response headers."""
+        names: dict[str, None] = {}
+        for which in ("input", "output"):
+            for operation in self.operations:
+                names.update((element.text, None) for _, element in getattr(operation, which).headers)
+        return list(names)
 
 
 def _fill_schema(
-    schema: etree._Element, components: dict[tuple[str, str], etree._Element], services: list[BuiltService]
+    schema: etree._Element, components: dict[tuple[str, str], etree._Element], first: list[str], title: str
 ) -> None:
-    """Append components to a schema root in reading order, with short section comments."""
-    header_names, per_service = _element_order(services)
-    placed: set[tuple[str, str]] = set()
-
-    def place(names: list[str], title: str) -> None:
-        keys = [
-            ("element", name) for name in names if ("element", name) in components and ("element", name) not in placed
-        ]
-        if not keys:
-            return
+    """Append components to a schema root: the elements named in ``first`` under ``title``, then the rest."""
+    leading = [("element", name) for name in first if ("element", name) in components]
+    if leading:
         _section(schema, title)
-        for key in keys:
-            schema.append(components[key])
-            placed.add(key)
-
-    place(header_names, "SOAP header elements")
-    for name, wrappers in per_service:
-        place(wrappers, f"{name} operation wrappers")
+        schema.extend(components[key] for key in leading)
     kind_rank = {"element": 0, "complexType": 1, "simpleType": 2, "attribute": 3}
+    placed = set(leading)
     rest = sorted(
         (key for key in components if key not in placed),
         key=lambda key: (kind_rank.get(key[0], 9), etree.QName(key[1]).localname),
     )
     if rest:
         _section(schema, "Types")
-    for key in rest:
-        schema.append(components[key])
+    schema.extend(components[key] for key in rest)
+
+
+def _shared_components(services: list[BuiltService]) -> SharedSchema:
+    shared = SharedSchema()
+    for service in services:
+        for key in service.shared_keys:
+            shared.add(key, service.contract.components[key], service.spec.reference)
+    for service in services:
+        for key in service.wrappers:
+            if key in shared.components:
+                raise ContractError(
+                    f"{key[1]} is an operation wrapper of {service.spec.name} and a shared component of "
+                    f"{shared.origin[key]}: neither the service's WSDL nor the shared schema can hold it alone"
+                )
+    return shared
 
 
 def build_schema_files(services: list[BuiltService]) -> dict[str, bytes]:
     """NetServerTypes.xsd plus the side schemas (Arrays, Cryptography, ...) the shared closure needs."""
-    shared = SharedSchema()
+    shared = _shared_components(services)
+    headers: dict[str, None] = {}
     for service in services:
-        for key in service.keys:
-            shared.add(key, service.contract.components[key], service.spec.reference)
-    specs = [service.spec for service in services]
+        headers.update(dict.fromkeys(service.header_elements))
     files: dict[str, bytes] = {}
     by_namespace: dict[str, dict[tuple[str, str], etree._Element]] = {}
     for key, node in shared.components.items():
@@ -551,13 +552,13 @@ def build_schema_files(services: list[BuiltService]) -> dict[str, bytes]:
     unexpected = set(by_namespace) - {NS88, *SIDE_SCHEMAS}
     if unexpected:
         raise ContractError(f"the Services88 closure uses namespaces without a schema file: {sorted(unexpected)}")
-    for namespace, components in by_namespace.items():
+    for namespace, components in sorted(by_namespace.items()):
         file_name = SIDE_SCHEMAS.get(namespace, SHARED_SCHEMA)
         imports = {ns: SIDE_SCHEMAS[ns] for ns in sorted(_namespaces_used(components.values()) - {namespace})}
         schema = _schema_root(namespace, imports, attribute_qualified=namespace == SERIALIZATION)
-        _fill_schema(schema, components, services)
-        what = f"soapkit's schema for namespace {namespace}"
-        files[f"Services88/{file_name}"] = _document(schema, _banner(what, specs))
+        _fill_schema(schema, components, list(headers), "SOAP header elements")
+        what = f"soapkit's schema for namespace {namespace}, shared by the {len(services)} agents"
+        files[f"{AGENT_FOLDER}/{file_name}"] = _document(schema, _banner(what, []))
     return files
 
 
@@ -622,13 +623,20 @@ def build_service_wsdl(service: BuiltService, schemas: list[etree._Element]) -> 
     etree.SubElement(port, _s("address"), location=service.spec.address)
 
     what = f"soapkit's WSDL for {service.spec.name} (SOAP 1.1; the address is a placeholder, always re-pointed)"
-    return _document(root, _banner(what, [service.spec]))
+    return _document(root, _banner(what, [service]))
 
 
-def _import_shared_schema() -> etree._Element:
-    # A schema without targetNamespace may import Services88; a Services88 schema could not import itself.
-    schema = etree.Element(_x("schema"))
-    etree.SubElement(schema, _x("import"), namespace=NS88, schemaLocation=SHARED_SCHEMA)
+def _wrapper_schema(service: BuiltService) -> etree._Element:
+    """The service's own operation wrappers, in the agents' namespace, including the shared schema.
+
+    ``xs:include`` is how one namespace is spread over several schema documents (an ``xs:import`` of one's
+    own namespace is not allowed), and it is what other SOAP stacks (suds, .NET) follow to find the types.
+    """
+    components = {key: render_component(service.contract.components[key]) for key in service.wrappers}
+    side = _namespaces_used(components.values()) - {NS88}
+    schema = _schema_root(NS88, {namespace: SIDE_SCHEMAS[namespace] for namespace in sorted(side)})
+    schema.insert(0, etree.Element(_x("include"), schemaLocation=SHARED_SCHEMA))
+    _fill_schema(schema, components, [etree.QName(key[1]).text for key in service.wrappers], "Operation wrappers")
     return schema
 
 
@@ -641,7 +649,8 @@ def _inline_schemas(service: BuiltService) -> list[etree._Element]:
     for namespace in sorted(components, key=lambda ns: ns != service.contract.target_namespace):
         imports = {ns: "" for ns in sorted(_namespaces_used(components[namespace].values()) - {namespace})}
         schema = _schema_root(namespace, imports, attribute_qualified=namespace == SERIALIZATION)
-        _fill_schema(schema, components[namespace], [service])
+        wrappers = [etree.QName(key[1]).text for key in service.wrappers]
+        _fill_schema(schema, components[namespace], service.header_elements + wrappers, "Elements")
         schemas.append(schema)
     return schemas
 
@@ -651,22 +660,32 @@ def load_service(reference_dir: Path, spec: ServiceSpec) -> BuiltService:
     if not path.is_file():
         raise ContractError(f"reference WSDL {path} not found")
     contract = Contract.load(path)
-    operations = [contract.operation(name) for name in spec.operations]
+    names = spec.operations if spec.operations is not None else contract.operation_names()
+    operations = [contract.operation(name) for name in names]
     roots: list[etree.QName] = []
+    wrappers: dict[tuple[str, str], None] = {}
     for operation in operations:
         for side in (operation.input, operation.output):
             roots.append(side.body)
             roots.extend(element for _, element in side.headers)
-    return BuiltService(spec=spec, contract=contract, operations=operations, keys=sorted(closure(contract, roots)))
+            wrappers[("element", side.body.text)] = None
+    return BuiltService(
+        spec=spec,
+        contract=contract,
+        operations=operations,
+        keys=sorted(closure(contract, roots)),
+        wrappers=list(wrappers),
+    )
 
 
-def build(reference_dir: Path, specs: Iterable[ServiceSpec] = SHIPPED) -> dict[str, bytes]:
-    """Every generated file, as {path relative to the output folder: content}."""
-    services = [load_service(reference_dir, spec) for spec in specs]
+def build(reference_dir: Path, specs: Iterable[ServiceSpec] | None = None) -> dict[str, bytes]:
+    """Every generated file, as {path relative to the output folder: content}; by default the whole contract."""
+    chosen = discover(reference_dir) if specs is None else tuple(specs)
+    services = [load_service(reference_dir, spec) for spec in chosen]
     agents = [service for service in services if service.spec.shared_schema]
     files = build_schema_files(agents) if agents else {}
     for service in services:
-        schemas = [_import_shared_schema()] if service.spec.shared_schema else _inline_schemas(service)
+        schemas = [_wrapper_schema(service)] if service.spec.shared_schema else _inline_schemas(service)
         files[service.spec.output] = build_service_wsdl(service, schemas)
     return dict(sorted(files.items()))
 

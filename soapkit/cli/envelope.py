@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     plugin = SuperOfficeHeaders(app_token or "{ApplicationToken}", ticket=lambda: ticket or "{Ticket}",
                                 context_identifier=ctx or "{ContextIdentifier}", ws_addressing=args.ws_addressing)
     address = _address(settings, target, version)
-    client, proxy = catalog.bind(target.service.name, address, version=version, plugins=[plugin])
+    client, proxy = catalog.bind(target.service.name, address, target.operation_name, version=version,
+                                 plugins=[plugin])
     with soap_errors():
         envelope = client.create_message(proxy, target.operation_name, **values)
     body = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)

@@ -80,6 +80,7 @@ def _exchange_soap(context: AuthContext, signed: str, token_type: str,
     _, service = context.catalog.bind(
         PARTNER_SERVICE,
         context.environment.partner_service_url,
+        "Authenticate",
         transport=transport or SoapkitTransport(context.session, timeout=context.timeout, recorder=context.recorder),
         plugins=[plugin],
     )

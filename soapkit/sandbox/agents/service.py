@@ -119,17 +119,17 @@ class AgentService:
     def _operation_name(described: ServiceDescription, request: Request, envelope: Any) -> str:
         action = soap.soap_action(request.header("soapaction"))
         if action:
-            for name, operation in described.binding._operations.items():
-                if operation.soapaction == action:
-                    return str(name)
+            name = described.operation_for_action(action)
+            if name is not None:
+                return name
             raise soap.SoapRequestError(
                 f"The message with Action '{action}' cannot be processed at the receiver: {described.name} has no "
                 "such operation.", code=(soap.WCF_ADDRESSING_NONE, "ActionNotSupported"))
         element = soap.body_element(envelope)
         if element is not None:
-            local = element.tag.split("}")[-1]
-            if local in described.binding._operations:
-                return local
+            name = described.operation_for_element(element.tag)
+            if name is not None:
+                return name
         raise soap.SoapRequestError("No SOAPAction header and no body element naming an operation of "
                                     f"{described.name}.", code=(soap.WCF_ADDRESSING_NONE, "ActionNotSupported"))
 

@@ -1,0 +1,295 @@
+"""What a WSDL says about its operations, read with lxml alone, and a one-operation slice of it.
+
+Building zeep's model of a whole service is the expensive part of loading an agent (List's 305 operations take
+about 75 ms); reading the same file with lxml takes a few milliseconds. So an agent is *indexed* from the raw
+XML when it is first used (names, SOAP actions, body wrappers, parameters), and each operation gets its zeep
+model only when it is first called, from a :func:`operation_slice`: the WSDL cut down to that one operation,
+whose types still come from the shared schemas the WSDL imports.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import astuple, dataclass
+from pathlib import Path
+
+from lxml import etree
+
+XS = "http://www.w3.org/2001/XMLSchema"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+SOAP11 = "http://schemas.xmlsoap.org/wsdl/soap/"
+
+SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
+                              huge_tree=False)
+
+
+class WsdlIndexError(Exception):
+    """The file is not a WSDL soapkit can index (the catalog turns this into a WsdlError)."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One child element of an operation's body wrapper: a parameter (input) or the result (output)."""
+
+    name: str
+    type: str  # prefixed as written in the WSDL's schema, e.g. "xs:int", "so:ContactEntity"
+    optional: bool
+    repeated: bool
+
+
+@dataclass(frozen=True)
+class OperationInfo:
+    """One operation as the WSDL text describes it; no zeep model is built to know this."""
+
+    name: str
+    soap_action: str
+    input_element: str  # '{namespace}local' of the request's body wrapper
+    output_element: str
+
+
+class WsdlIndex:
+    """The operations of one WSDL's SOAP 1.1 binding; the parsed XML itself is kept (or re-read) for slicing."""
+
+    def __init__(self, path: Path, target_namespace: str, binding_name: str, operations: dict[str, OperationInfo],
+                 schema_files: tuple[str, ...], root: etree._Element | None = None) -> None:
+        self.path = path
+        self.target_namespace = target_namespace
+        self.binding_name = binding_name
+        self.operations = operations  # in binding order
+        self.schema_files = schema_files  # schema files beside the WSDL that its types import or include
+        self._root = root
+
+    @property
+    def binding_qname(self) -> str:
+        """How zeep names the binding: '{targetNamespace}name'."""
+        return f"{{{self.target_namespace}}}{self.binding_name}"
+
+    @property
+    def root(self) -> etree._Element:
+        if self._root is None:  # an index read from the on-disk cache: parse the file when a slice is needed
+            self._root = parse_xml(self.path)
+        return self._root
+
+
+def parse_xml(path: Path) -> etree._Element:
+    try:
+        return etree.parse(str(path), SAFE_PARSER).getroot()
+    except (OSError, etree.XMLSyntaxError) as error:
+        raise WsdlIndexError(f"{type(error).__name__}: {error}") from None
+
+
+def parse_bytes(content: bytes) -> etree._Element:
+    try:
+        return etree.fromstring(content, SAFE_PARSER)
+    except etree.XMLSyntaxError as error:
+        raise WsdlIndexError(f"{type(error).__name__}: {error}") from None
+
+
+def _resolve(node: etree._Element, value: str) -> str:
+    prefix, _, local = value.rpartition(":")
+    return f"{{{node.nsmap.get(prefix or None, '')}}}{local}"
+
+
+def _local(qname: str) -> str:
+    return qname.rpartition("}")[2]
+
+
+def soap11_binding(root: etree._Element) -> etree._Element:
+    """The plain SOAP 1.1 binding: WCF often publishes the same contract twice (http and https policy);
+    the shortest name is the plain one."""
+    bindings = [b for b in root.findall(f"{{{WSDL}}}binding") if b.find(f"{{{SOAP11}}}binding") is not None]
+    if not bindings:
+        raise WsdlIndexError("no SOAP 1.1 binding")
+    return sorted(bindings, key=lambda b: len(b.get("name", "")))[0]
+
+
+def index_wsdl(path: Path, root: etree._Element | None = None) -> WsdlIndex:
+    root = parse_xml(path) if root is None else root
+    if root.tag != f"{{{WSDL}}}definitions":
+        raise WsdlIndexError(f"the root element is {root.tag}, not wsdl:definitions")
+    binding = soap11_binding(root)
+    port_type = _by_name(root, "portType", _local(_resolve(binding, binding.get("type", ""))))
+    abstract_operations = {node.get("name"): node for node in port_type.iterfind(f"{{{WSDL}}}operation")}
+    messages = {m.get("name", ""): m for m in root.iterfind(f"{{{WSDL}}}message")}
+    operations: dict[str, OperationInfo] = {}
+    for node in binding.iterfind(f"{{{WSDL}}}operation"):
+        name = node.get("name", "")
+        abstract = abstract_operations.get(name)
+        soap_operation = node.find(f"{{{SOAP11}}}operation")
+        if abstract is None or soap_operation is None:
+            raise WsdlIndexError(f"operation {name} is not in portType {port_type.get('name')}")
+        operations[name] = OperationInfo(
+            name=name,
+            soap_action=soap_operation.get("soapAction", ""),
+            input_element=_body_element(abstract, "input", messages),
+            output_element=_body_element(abstract, "output", messages),
+        )
+    return WsdlIndex(path, root.get("targetNamespace", ""), binding.get("name", ""), operations,
+                     _schema_files_beside(root), root)
+
+
+def parameters(index: WsdlIndex, element: str) -> tuple[Parameter, ...]:
+    """The children of a body wrapper defined inline in the WSDL (empty when it lives in an imported schema)."""
+    return _children(_global_elements(index.root).get(element))
+
+
+def _by_name(root: etree._Element, tag: str, name: str) -> etree._Element:
+    found = root.find(f"{{{WSDL}}}{tag}[@name='{name}']")
+    if found is None:
+        raise WsdlIndexError(f"wsdl:{tag} {name!r} not found")
+    return found
+
+
+def _body_element(abstract: etree._Element, which: str, messages: dict[str, etree._Element]) -> str:
+    side = abstract.find(f"{{{WSDL}}}{which}")
+    if side is None:
+        raise WsdlIndexError(f"operation {abstract.get('name')} has no {which}")
+    message = messages.get(_local(_resolve(side, side.get("message", ""))))
+    parts = [] if message is None else message.findall(f"{{{WSDL}}}part")
+    if len(parts) != 1 or parts[0].get("element") is None:
+        raise WsdlIndexError(f"operation {abstract.get('name')}: the {which} is not one document/literal wrapper")
+    return _resolve(parts[0], parts[0].get("element", ""))
+
+
+def _global_elements(root: etree._Element) -> dict[str, etree._Element]:
+    found: dict[str, etree._Element] = {}
+    types = root.find(f"{{{WSDL}}}types")
+    for schema in [] if types is None else types.findall(f"{{{XS}}}schema"):
+        namespace = schema.get("targetNamespace", "")
+        for element in schema.findall(f"{{{XS}}}element"):
+            found[f"{{{namespace}}}{element.get('name')}"] = element
+    return found
+
+
+def _children(wrapper: etree._Element | None) -> tuple[Parameter, ...]:
+    if wrapper is None:  # defined in an imported schema: the index knows the wrapper, not its children
+        return ()
+    return tuple(
+        Parameter(
+            name=child.get("name") or child.get("ref", ""),
+            type=child.get("type", "(anonymous)"),
+            optional=child.get("minOccurs", "1") == "0",
+            repeated=child.get("maxOccurs", "1") not in ("0", "1"),
+        )
+        for child in wrapper.iterfind(f"{{{XS}}}complexType/{{{XS}}}sequence/{{{XS}}}element")
+    )
+
+
+def _relative(location: str | None) -> bool:
+    return bool(location) and "://" not in str(location) and not str(location).startswith("/")
+
+
+def _beside(location: str | None) -> bool:
+    """A schema file in the WSDL's own folder (a bare file name): the only kind the catalog shares."""
+    return bool(location) and _relative(location) and "/" not in str(location) and "\\" not in str(location) \
+        and not str(location).startswith(".")
+
+
+def _schema_files_beside(root: etree._Element) -> tuple[str, ...]:
+    types = root.find(f"{{{WSDL}}}types")
+    if types is None:
+        return ()
+    locations = [node.get("schemaLocation") for node in types.iter(f"{{{XS}}}import", f"{{{XS}}}include")]
+    if any(_relative(location) and not _beside(location) for location in locations):
+        return ()  # schemas elsewhere: let zeep load the whole document as written
+    return tuple(dict.fromkeys(str(location) for location in locations if _beside(location)))
+
+
+def operation_slice(index: WsdlIndex, name: str) -> bytes:
+    """The WSDL with only operation ``name``: its wrappers, messages, portType and binding entries, the service.
+
+    Everything else in ``wsdl:types`` (imports, and any non-wrapper component of an inline schema) is kept,
+    except ``xs:include`` of schema files beside the WSDL: the caller supplies those already parsed (zeep would
+    otherwise parse an included file again into every operation's document). With them, the slice means
+    exactly what the whole WSDL means for that operation.
+    """
+    root = index.root
+    operation = index.operations[name]
+    binding = _by_name(root, "binding", index.binding_name)
+    port_type = _by_name(root, "portType", _local(_resolve(binding, binding.get("type", ""))))
+    abstract = port_type.find(f"{{{WSDL}}}operation[@name='{name}']")
+    concrete = binding.find(f"{{{WSDL}}}operation[@name='{name}']")
+    assert abstract is not None and concrete is not None  # the index was built from these
+    needed_messages = {_local(_resolve(side, side.get("message", ""))) for side in abstract
+                       if isinstance(side.tag, str) and side.get("message")}
+    needed_messages |= {_local(_resolve(header, header.get("message", "")))
+                        for header in concrete.iter(f"{{{SOAP11}}}header")}
+    other_wrappers = {info.input_element for info in index.operations.values()}
+    other_wrappers |= {info.output_element for info in index.operations.values()}
+    other_wrappers -= {operation.input_element, operation.output_element}
+
+    sliced = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
+    for child in root:
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        if local == "types":
+            sliced.append(_types_without(child, other_wrappers))
+        elif local == "message" and child.get("name") in needed_messages:
+            sliced.append(copy.deepcopy(child))
+        elif local in ("portType", "binding") and child.get("name") in (port_type.get("name"), index.binding_name):
+            sliced.append(_with_only(child, abstract if local == "portType" else concrete))
+        elif local in ("service", "import"):
+            sliced.append(copy.deepcopy(child))
+    return etree.tostring(sliced)
+
+
+def _types_without(types: etree._Element, dropped_elements: set[str]) -> etree._Element:
+    kept = etree.Element(types.tag, attrib=dict(types.attrib), nsmap=types.nsmap)
+    for schema in types:
+        if not isinstance(schema.tag, str):
+            continue
+        namespace = schema.get("targetNamespace", "")
+        copied = etree.SubElement(kept, schema.tag, attrib=dict(schema.attrib), nsmap=schema.nsmap)
+        for component in schema:
+            if not isinstance(component.tag, str):
+                continue
+            if component.tag == f"{{{XS}}}element" and f"{{{namespace}}}{component.get('name')}" in dropped_elements:
+                continue
+            if component.tag == f"{{{XS}}}include" and _beside(component.get("schemaLocation")):
+                continue
+            copied.append(copy.deepcopy(component))
+    return kept
+
+
+def _with_only(container: etree._Element, operation: etree._Element) -> etree._Element:
+    copied = etree.Element(container.tag, attrib=dict(container.attrib), nsmap=container.nsmap)
+    for child in container:
+        if isinstance(child.tag, str) and (etree.QName(child).localname != "operation" or child is operation):
+            copied.append(copy.deepcopy(child))
+    return copied
+
+
+# --------------------------------------------------------------------------------------------- plain form
+
+INDEX_FORMAT = 2
+
+
+def index_to_json(index: WsdlIndex) -> dict[str, object]:
+    """The index as JSON-ready data (for the on-disk catalog cache: a format that only ever holds data)."""
+    return {
+        "format": INDEX_FORMAT,
+        "target_namespace": index.target_namespace,
+        "binding": index.binding_name,
+        "schema_files": list(index.schema_files),
+        "operations": [list(astuple(info)) for info in index.operations.values()],
+    }
+
+
+def index_from_json(path: Path, data: object) -> WsdlIndex | None:
+    """An index read back from :func:`index_to_json`'s form; None for anything not exactly of that shape."""
+    if not isinstance(data, dict) or data.get("format") != INDEX_FORMAT:
+        return None
+    rows = data.get("operations")
+    texts = (data.get("target_namespace"), data.get("binding"))
+    if not isinstance(rows, list) or not all(isinstance(text, str) for text in texts):
+        return None
+    files = data.get("schema_files")
+    if not (isinstance(files, list) and all(isinstance(name, str) and _beside(name) for name in files)):
+        return None
+    operations: dict[str, OperationInfo] = {}
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 4 and all(isinstance(item, str) for item in row)):
+            return None
+        operations[row[0]] = OperationInfo(*row)
+    return WsdlIndex(path, str(texts[0]), str(texts[1]), operations, tuple(files))
