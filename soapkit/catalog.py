@@ -1,7 +1,7 @@
 """The catalog of cached WSDLs: find, index once per process, build each operation once, bind to the tenant's URL.
 
 soapkit ships all 58 Services88 agents (1,964 operations). Using an agent indexes its WSDL with lxml (a few
-milliseconds); calling an operation builds zeep's model of that one operation (about a millisecond), against
+milliseconds); calling an operation builds zeep's model of a chunk of 16 operations around it (a few ms), against
 the shared schemas (``NetServerTypes.xsd`` ...) that are parsed once per process for all agents. See
 docs/decisions.md for why the layout and the loading look like this.
 
@@ -153,12 +153,16 @@ class SharedSchemas:
 
 
 class ServiceDescription:
-    """One service's WSDL: indexed from the raw XML at once, each operation's zeep model built on first use.
+    """One service's WSDL: indexed from the raw XML at once, operations' zeep models built on first use.
 
-    A WSDL whose types come from schema files beside it (soapkit's own layout) gets one small zeep document
-    per operation, made from a slice of the WSDL and the folder's shared schemas; a self-contained WSDL (as
-    saved from a tenant) gets one zeep document for the whole service, built the first time it is needed.
+    A WSDL whose types come from schema files beside it (soapkit's own layout) gets small zeep documents, each
+    for a chunk of :data:`CHUNK` operations (in binding order), made from a slice of the WSDL and the shared
+    schemas; a self-contained WSDL (as saved from a tenant) gets one zeep document for the whole service,
+    built the first time it is needed. Chunks trade first-call latency (a chunk builds in a few ms) against
+    memory and total build time (zeep's fixed cost per document is paid once per chunk, not per operation).
     """
+
+    CHUNK = 16
 
     def __init__(self, name: str, version: str, path: Path, index: wsdl_index.WsdlIndex,
                  settings: zeep.Settings, shared: SharedSchemas) -> None:
@@ -170,7 +174,8 @@ class ServiceDescription:
         self._settings = settings
         self._shared = shared
         self._lock = threading.Lock()
-        self._documents: dict[str, Document] = {}  # operation name (or "" for the whole service) -> document
+        self._documents: dict[int, Document] = {}  # chunk number (-1: the whole service) -> document
+        self._position = {name: number for number, name in enumerate(index.operations)}
         self._by_action = {info.soap_action: info.name for info in index.operations.values() if info.soap_action}
         self.compile_count = 0
 
@@ -196,6 +201,13 @@ class ServiceDescription:
                 suggestions=difflib.get_close_matches(name, self.operation_names, n=3, cutoff=0.5),
             ) from None
 
+    def parameters(self, name: str) -> tuple[wsdl_index.Parameter, ...]:
+        """The operation's parameters as the WSDL text declares them (no zeep model is built)."""
+        return wsdl_index.parameters(self._index, self.info(name).input_element)
+
+    def results(self, name: str) -> tuple[wsdl_index.Parameter, ...]:
+        return wsdl_index.parameters(self._index, self.info(name).output_element)
+
     def operation_for_action(self, soap_action: str) -> str | None:
         return self._by_action.get(soap_action)
 
@@ -209,14 +221,14 @@ class ServiceDescription:
     def document(self, name: str) -> Document:
         """A zeep document that holds operation ``name`` (built once, thread-safe)."""
         self.info(name)
-        key = name if self.per_operation else ""
-        document = self._documents.get(key)
+        chunk = self._position[name] // self.CHUNK if self.per_operation else -1
+        document = self._documents.get(chunk)
         if document is None:
             with self._lock:
-                document = self._documents.get(key)
+                document = self._documents.get(chunk)
                 if document is None:
-                    document = self._build(name if self.per_operation else None)
-                    self._documents[key] = document
+                    document = self._build(chunk)
+                    self._documents[chunk] = document
         return document
 
     def operation(self, name: str) -> Any:
@@ -227,18 +239,19 @@ class ServiceDescription:
 
     def compile_all(self) -> None:
         """Build every operation's model now (benchmarks, whole-service tools)."""
-        for name in self.operation_names:
+        for name in self._index.operations:
             self.document(name)
 
-    def _build(self, operation: str | None) -> Document:
+    def _build(self, chunk: int) -> Document:
         location = str(self.path)
         try:
             with _gc_paused():
-                if operation is None:
+                if chunk < 0:
                     document = Document(location, zeep.Transport(), settings=self._settings)  # type: ignore[arg-type]
                 else:
-                    location = f"{self.path}#{operation}"
-                    transport = _SliceTransport(location, wsdl_index.operation_slice(self._index, operation))
+                    names = list(self._index.operations)[chunk * self.CHUNK:(chunk + 1) * self.CHUNK]
+                    location = f"{self.path}#chunk{chunk}"
+                    transport = _SliceTransport(location, wsdl_index.operation_slice(self._index, names))
                     shared = self._shared.for_files([self.path.parent / name for name in self._index.schema_files])
                     document = _SharingDocument(location, transport, self._settings, shared)
         except WsdlError:

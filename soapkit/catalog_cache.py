@@ -70,7 +70,7 @@ class IndexCache:
                 self.hits += 1
                 return cached
         self.misses += 1
-        index = wsdl_index.index_wsdl(path, wsdl_index.parse_bytes(content))
+        index = wsdl_index.index_wsdl(path, wsdl_index.parse_bytes(content))  # the tree is not kept
         if usable:
             self._write(entry, json.dumps(wsdl_index.index_to_json(index), separators=(",", ":")).encode())
         return index

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 
 from soapkit.agents import AgentProxy
-from soapkit.catalog import DEFAULT_VERSION, Catalog, default_catalog
+from soapkit.catalog import DEFAULT_VERSION, PARTNER_SERVICE, Catalog, default_catalog
 from soapkit.credentials.base import AuthContext, Credential, StaticToken
 from soapkit.credentials.jwt_validation import JwksCache
 from soapkit.debug import Recorder
@@ -95,6 +95,13 @@ class SuperOfficeClient:
                 self._agents[proxy.name] = proxy
                 self._agents[name] = proxy
             return proxy
+
+    def agent_names(self) -> list[str]:
+        """The agents this client can call (``ContactAgent``, ...): every service in the catalog for its version."""
+        return [f"{name}Agent" for name in self.catalog.services(self.version) if name != PARTNER_SERVICE]
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self.agent_names()})
 
     def __getattr__(self, name: str) -> AgentProxy:
         if name.startswith("_") or not name[:1].isupper():

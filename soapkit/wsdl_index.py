@@ -3,13 +3,14 @@
 Building zeep's model of a whole service is the expensive part of loading an agent (List's 305 operations take
 about 75 ms); reading the same file with lxml takes a few milliseconds. So an agent is *indexed* from the raw
 XML when it is first used (names, SOAP actions, body wrappers, parameters), and each operation gets its zeep
-model only when it is first called, from a :func:`operation_slice`: the WSDL cut down to that one operation,
+model only when it is first called, from an :func:`operation_slice`: the WSDL cut down to a few operations,
 whose types still come from the shared schemas the WSDL imports.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
@@ -51,24 +52,22 @@ class WsdlIndex:
     """The operations of one WSDL's SOAP 1.1 binding; the parsed XML itself is kept (or re-read) for slicing."""
 
     def __init__(self, path: Path, target_namespace: str, binding_name: str, operations: dict[str, OperationInfo],
-                 schema_files: tuple[str, ...], root: etree._Element | None = None) -> None:
+                 schema_files: tuple[str, ...]) -> None:
         self.path = path
         self.target_namespace = target_namespace
         self.binding_name = binding_name
         self.operations = operations  # in binding order
         self.schema_files = schema_files  # schema files beside the WSDL that its types import or include
-        self._root = root
+        self._parameters: dict[str, tuple[Parameter, ...]] | None = None
 
     @property
     def binding_qname(self) -> str:
         """How zeep names the binding: '{targetNamespace}name'."""
         return f"{{{self.target_namespace}}}{self.binding_name}"
 
-    @property
     def root(self) -> etree._Element:
-        if self._root is None:  # an index read from the on-disk cache: parse the file when a slice is needed
-            self._root = parse_xml(self.path)
-        return self._root
+        """The WSDL's XML, parsed afresh: trees are not kept (the 58 agents' trees would outweigh zeep's model)."""
+        return parse_xml(self.path)
 
 
 def parse_xml(path: Path) -> etree._Element:
@@ -125,12 +124,14 @@ def index_wsdl(path: Path, root: etree._Element | None = None) -> WsdlIndex:
             output_element=_body_element(abstract, "output", messages),
         )
     return WsdlIndex(path, root.get("targetNamespace", ""), binding.get("name", ""), operations,
-                     _schema_files_beside(root), root)
+                     _schema_files_beside(root))
 
 
 def parameters(index: WsdlIndex, element: str) -> tuple[Parameter, ...]:
     """The children of a body wrapper defined inline in the WSDL (empty when it lives in an imported schema)."""
-    return _children(_global_elements(index.root).get(element))
+    if index._parameters is None:  # one parse for all of the WSDL's wrappers
+        index._parameters = {name: _children(node) for name, node in _global_elements(index.root()).items()}
+    return index._parameters.get(element, ())
 
 
 def _by_name(root: etree._Element, tag: str, name: str) -> etree._Element:
@@ -195,28 +196,28 @@ def _schema_files_beside(root: etree._Element) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(location) for location in locations if _beside(location)))
 
 
-def operation_slice(index: WsdlIndex, name: str) -> bytes:
-    """The WSDL with only operation ``name``: its wrappers, messages, portType and binding entries, the service.
+def operation_slice(index: WsdlIndex, names: Sequence[str]) -> bytes:
+    """The WSDL with only the operations ``names``: their wrappers, messages, portType and binding entries.
 
     Everything else in ``wsdl:types`` (imports, and any non-wrapper component of an inline schema) is kept,
     except ``xs:include`` of schema files beside the WSDL: the caller supplies those already parsed (zeep would
-    otherwise parse an included file again into every operation's document). With them, the slice means
-    exactly what the whole WSDL means for that operation.
+    otherwise parse an included file again into every slice). With them, the slice means exactly what the
+    whole WSDL means for those operations.
     """
-    root = index.root
-    operation = index.operations[name]
+    root = index.root()
     binding = _by_name(root, "binding", index.binding_name)
     port_type = _by_name(root, "portType", _local(_resolve(binding, binding.get("type", ""))))
-    abstract = port_type.find(f"{{{WSDL}}}operation[@name='{name}']")
-    concrete = binding.find(f"{{{WSDL}}}operation[@name='{name}']")
-    assert abstract is not None and concrete is not None  # the index was built from these
-    needed_messages = {_local(_resolve(side, side.get("message", ""))) for side in abstract
+    wanted = set(names)
+    abstract = [node for node in port_type.iterfind(f"{{{WSDL}}}operation") if node.get("name") in wanted]
+    concrete = [node for node in binding.iterfind(f"{{{WSDL}}}operation") if node.get("name") in wanted]
+    needed_messages = {_local(_resolve(side, side.get("message", ""))) for node in abstract for side in node
                        if isinstance(side.tag, str) and side.get("message")}
     needed_messages |= {_local(_resolve(header, header.get("message", "")))
-                        for header in concrete.iter(f"{{{SOAP11}}}header")}
-    other_wrappers = {info.input_element for info in index.operations.values()}
-    other_wrappers |= {info.output_element for info in index.operations.values()}
-    other_wrappers -= {operation.input_element, operation.output_element}
+                        for node in concrete for header in node.iter(f"{{{SOAP11}}}header")}
+    kept = {element for name in names for element in (index.operations[name].input_element,
+                                                       index.operations[name].output_element)}
+    other_wrappers = {element for info in index.operations.values()
+                      for element in (info.input_element, info.output_element)} - kept
 
     sliced = etree.Element(root.tag, attrib=dict(root.attrib), nsmap=root.nsmap)
     for child in root:
@@ -227,8 +228,10 @@ def operation_slice(index: WsdlIndex, name: str) -> bytes:
             sliced.append(_types_without(child, other_wrappers))
         elif local == "message" and child.get("name") in needed_messages:
             sliced.append(copy.deepcopy(child))
-        elif local in ("portType", "binding") and child.get("name") in (port_type.get("name"), index.binding_name):
-            sliced.append(_with_only(child, abstract if local == "portType" else concrete))
+        elif local == "portType" and child.get("name") == port_type.get("name"):
+            sliced.append(_with_only(child, abstract))
+        elif local == "binding" and child.get("name") == index.binding_name:
+            sliced.append(_with_only(child, concrete))
         elif local in ("service", "import"):
             sliced.append(copy.deepcopy(child))
     return etree.tostring(sliced)
@@ -252,10 +255,10 @@ def _types_without(types: etree._Element, dropped_elements: set[str]) -> etree._
     return kept
 
 
-def _with_only(container: etree._Element, operation: etree._Element) -> etree._Element:
+def _with_only(container: etree._Element, operations: list[etree._Element]) -> etree._Element:
     copied = etree.Element(container.tag, attrib=dict(container.attrib), nsmap=container.nsmap)
     for child in container:
-        if isinstance(child.tag, str) and (etree.QName(child).localname != "operation" or child is operation):
+        if isinstance(child.tag, str) and (etree.QName(child).localname != "operation" or child in operations):
             copied.append(copy.deepcopy(child))
     return copied
 

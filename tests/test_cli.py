@@ -474,7 +474,7 @@ def test_diff_of_a_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 def test_global_options_work_before_and_after_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     before = json.loads(run(capsys, "--json", "describe")[1])
     after = json.loads(run(capsys, "describe", "--json")[1])
-    assert before == after and "ContactAgent" in after["services"]
+    assert before == after and "ContactAgent" in [row["service"] for row in after["services"]]
 
 
 def test_operation_arguments_may_follow_options(capsys: pytest.CaptureFixture[str]) -> None:

@@ -529,13 +529,18 @@ def _shared_components(services: list[BuiltService]) -> SharedSchema:
     for service in services:
         for key in service.shared_keys:
             shared.add(key, service.contract.components[key], service.spec.reference)
+    wrappers = {key: service.spec.name for service in services for key in service.wrappers}
     for service in services:
-        for key in service.wrappers:
-            if key in shared.components:
-                raise ContractError(
-                    f"{key[1]} is an operation wrapper of {service.spec.name} and a shared component of "
-                    f"{shared.origin[key]}: neither the service's WSDL nor the shared schema can hold it alone"
-                )
+        for key in service.shared_keys:
+            component = service.contract.components[key]  # the source: its prefixes still resolve
+            used = [("element", qname.text) for kind, qname in _references(component) if kind == "element"]
+            for wrapper in [key, *used]:
+                if wrapper in wrappers:
+                    raise ContractError(
+                        f"{wrapper[1]} is an operation wrapper of {wrappers[wrapper]} and also needed by the "
+                        f"shared schema ({key[1]} from {service.spec.reference}): neither the service's WSDL "
+                        "nor the shared schema can hold it alone"
+                    )
     return shared
 
 

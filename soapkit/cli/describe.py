@@ -7,7 +7,7 @@ from typing import Any
 
 from zeep.xsd import ComplexType
 
-from soapkit.catalog import Catalog, ServiceDescription
+from soapkit.catalog import PARTNER_SERVICE, Catalog, ServiceDescription
 from soapkit.cli._output import Output, stdout_output
 from soapkit.cli._params import Parameter, agent_name, array_item, parameters, result_parameter, split_target, type_name
 from soapkit.cli._settings import effective_settings
@@ -15,7 +15,8 @@ from soapkit.config import catalog_from_settings
 
 EXAMPLES = """\
 examples:
-  soapkit describe                              the services in the catalog
+  soapkit describe                              the agents in the catalog, with their operation counts
+  soapkit describe --find Appointment           operations, parameters and types whose names contain a word
   soapkit describe ContactAgent                 its operations with their signatures
   soapkit describe ContactAgent.SaveContactEntity --json
 """
@@ -27,6 +28,7 @@ def register(subparsers: Any) -> None:
         description="Describe what the cached WSDLs offer. Operation and parameter names are the .NET ones.",
         epilog=EXAMPLES)
     parser.add_argument("target", nargs="?", metavar="Agent[.Operation]")
+    parser.add_argument("--find", metavar="WORD", help="search operation, parameter and type names (any case)")
     parser.add_argument("--services-version", metavar="VERSION", help="default: Services88")
     parser.set_defaults(handler=run)
 
@@ -36,13 +38,15 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_settings(settings)
     version = str(settings.get("services_version"))
     out = stdout_output(args)
+    if args.find:
+        return _show_matches(out, catalog, version, args.find, args.target)
     if not args.target:
         _show_services(out, catalog, version)
         return 0
     service_text, operation_name = split_target(args.target)
     described = catalog.describe(service_text, version)
     if operation_name is None:
-        _show_service(out, described)
+        _show_service(out, catalog, described)
     else:
         _show_operation(out, described, operation_name)
     return 0
@@ -101,25 +105,81 @@ def operation_info(described: ServiceDescription, name: str) -> dict[str, Any]:
 # --- printing ----------------------------------------------------------------------------------
 
 
+def source_of(catalog: Catalog, described: ServiceDescription) -> str:
+    """'shipped', or where the WSDL in use comes from (an imported one wins over the shipped one)."""
+    if catalog.is_bundled(described.path):
+        return "shipped"
+    return f"{described.path} (overrides the shipped one)" if _ships(described.name, described.version) \
+        else str(described.path)
+
+
+def _ships(name: str, version: str) -> bool:
+    return name in Catalog(index_cache=False).services(version)
+
+
 def _show_services(out: Output, catalog: Catalog, version: str) -> None:
-    names = catalog.services(version)
+    rows: list[dict[str, Any]] = []
+    for name in catalog.services(version):
+        described = catalog.describe(name, version)
+        rows.append({"service": agent_name(name), "operations": len(described.operation_names),
+                     "source": source_of(catalog, described)})
     if out.json_mode:
-        out.json({"version": version, "folders": [str(f) for f in catalog.folders],
-                  "services": [agent_name(n) for n in names]})
+        out.json({"version": version, "folders": [str(f) for f in catalog.folders], "services": rows})
         return
-    out.line(f"Services ({version}), from {', '.join(str(f) for f in catalog.folders)}:", "bold")
-    for name in names:
-        out.line(f"  {agent_name(name)}")
-    out.line("\n`soapkit describe ContactAgent` lists an agent's operations.", "dim")
+    agents = [row for row in rows if row["service"] != PARTNER_SERVICE]
+    total = sum(row["operations"] for row in agents)
+    partner = " and PartnerSystemUserService" if len(agents) < len(rows) else ""
+    out.line(f"{len(agents)} agents ({total:,} operations){partner}, {version}:", "bold")
+    width = max((len(row["service"]) for row in rows), default=0)
+    for row in rows:
+        source = "" if row["source"] == "shipped" else out.style(f"  {row['source']}", "yellow")
+        out.line(f"  {row['service']:<{width}}  {row['operations']:>4}{source}")
+    out.line("\n`soapkit describe ContactAgent` lists an agent's operations; --find WORD searches them all.", "dim")
 
 
-def _show_service(out: Output, described: ServiceDescription) -> None:
+def find(catalog: Catalog, version: str, word: str, only: str | None = None) -> list[dict[str, str]]:
+    """Operations, parameters and types whose names contain ``word`` (case-insensitive), read from the WSDLs."""
+    needle = word.lower()
+    matches: list[dict[str, str]] = []
+    services = [split_target(only)[0]] if only else catalog.services(version)
+    for service in services:
+        described = catalog.describe(service, version)
+        for name in described.operation_names:
+            where = f"{agent_name(described.name)}.{name}"
+            if needle in name.lower():
+                matches.append({"operation": where, "kind": "operation", "name": name})
+            for kind, items in (("parameter", described.parameters(name)), ("result", described.results(name))):
+                for item in items:
+                    type_text = item.type.rpartition(":")[2]
+                    if needle in item.name.lower() or needle in type_text.lower():
+                        matches.append({"operation": where, "kind": kind, "name": f"{item.name}: {type_text}"})
+    return matches
+
+
+def _show_matches(out: Output, catalog: Catalog, version: str, word: str, only: str | None) -> int:
+    matches = find(catalog, version, word, only)
+    if out.json_mode:
+        out.json({"find": word, "matches": matches})
+        return 0
+    if not matches:
+        out.line(f"Nothing in {version} is named like {word!r}.", "yellow")
+        return 0
+    for match in matches:
+        detail = "" if match["kind"] == "operation" else f"  {match['kind']} {match['name']}"
+        out.line(f"  {out.style(match['operation'], 'cyan')}{detail}")
+    out.line(f"\n{len(matches)} matches.", "dim")
+    return 0
+
+
+def _show_service(out: Output, catalog: Catalog, described: ServiceDescription) -> None:
     operations = {n: signature(described.operation(n)) for n in described.operation_names}
     if out.json_mode:
         out.json({"service": agent_name(described.name), "version": described.version, "wsdl": str(described.path),
-                  "binding": described.binding_name, "operations": operations})
+                  "source": source_of(catalog, described), "binding": described.binding_name,
+                  "operations": operations})
         return
-    out.line(f"{agent_name(described.name)}  ({described.version}, {described.path})", "bold")
+    out.line(f"{agent_name(described.name)}  ({described.version}, {len(operations)} operations, "
+             f"{source_of(catalog, described)})", "bold")
     for name, text in operations.items():
         out.line(f"  {out.style(name, 'cyan')}{text}")
 

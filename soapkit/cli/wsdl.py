@@ -13,8 +13,9 @@ from soapkit.catalog import DEFAULT_VERSION, Catalog
 from soapkit.cli._output import stdout_output
 from soapkit.cli._params import agent_name
 from soapkit.cli._settings import effective_settings
-from soapkit.cli._wsdl_import import fetch_documents
+from soapkit.cli._wsdl_import import fetch_documents, is_url
 from soapkit.config import Settings, catalog_from_settings, user_wsdl_dir
+from soapkit.contract_diff import diff_service
 from soapkit.errors import ConfigurationError, WsdlError
 
 IMPORT_EXAMPLES = """\
@@ -24,6 +25,13 @@ examples:
   soapkit wsdl import Quote.wsdl --name Quote --dest ./wsdl
 
 Imported WSDLs go to the user folder (soapkit wsdl list shows it) and are found before the bundled ones.
+"""
+
+
+DIFF_EXAMPLES = """\
+examples:
+  soapkit wsdl diff 'https://sod2.superoffice.com/Cust12345/Remote/Services88/Contact.svc?wsdl'
+  soapkit wsdl diff ~/saved-wsdls/ --json
 """
 
 
@@ -51,6 +59,17 @@ def register(subparsers: Any) -> None:
     imported.add_argument("--force", action="store_true", help="replace an existing WSDL of that name")
     imported.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
     imported.set_defaults(handler=run_import)
+    diff = commands.add_parser("diff", help="compare the shipped contract with a tenant's WSDL, a file or a folder",
+                               description="Compare the contract soapkit ships with SOURCE: a service's ?wsdl URL, "
+                               "a WSDL file, or a folder of WSDLs. Prints operations added and removed and, for "
+                               "the others, every field added, removed or changed. Exit 0 when equal, 1 when not.",
+                               epilog=DIFF_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    diff.add_argument("source", metavar="URL|FILE|FOLDER")
+    diff.add_argument("--name", help="the service name for a single WSDL (default: from the WSDL)")
+    diff.add_argument("--services-version", metavar="VERSION", default=DEFAULT_VERSION,
+                      help="the shipped services version to compare with (default: Services88)")
+    diff.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS")
+    diff.set_defaults(handler=run_diff)
 
 
 def _version(settings: Settings) -> str:
@@ -154,9 +173,74 @@ def _target_namespace(path: Path) -> str | None:
 
 def _check_parses(folder: Path, name: str, version: str) -> Any:
     try:
-        described = Catalog([folder], include_bundled=False).describe(name, version)
-        _ = described.operation_names
+        described = Catalog([folder], include_bundled=False, index_cache=False).describe(name, version)
+        described.compile_all()
     except WsdlError as error:
         raise WsdlError(f"The WSDL does not parse, so it was not imported: {error.message}",
                         hint="Check that it is a SOAP 1.1 WSDL with all the schemas it imports.") from None
     return described
+
+
+# --- diff --------------------------------------------------------------------------------------
+
+
+def _source_wsdls(source: str) -> list[str]:
+    folder = Path(source).expanduser()
+    if is_url(source) or not folder.is_dir():
+        return [source]
+    found = sorted(folder.glob("*.wsdl")) + sorted(folder.glob(f"{DEFAULT_VERSION}/*.wsdl"))
+    if not found:
+        raise ConfigurationError(f"{folder} holds no .wsdl files.", hint="Point at a WSDL file, a folder of "
+                                 "WSDLs or a service's ?wsdl URL.")
+    return [str(path) for path in found]
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    shipped = Catalog(include_bundled=True, index_cache=False)
+    results: list[dict[str, Any]] = []
+    unshipped: list[str] = []
+    equal = True
+    with tempfile.TemporaryDirectory(prefix="soapkit-diff-") as temporary:
+        for number, wsdl in enumerate(_source_wsdls(args.source)):
+            staging = Path(temporary) / str(number)
+            staging.mkdir()
+            name, _ = fetch_documents(wsdl, staging, name=args.name, timeout=args.timeout)
+            if name not in shipped.services(args.services_version):
+                unshipped.append(name)
+                equal = False
+                continue
+            difference = diff_service(name, shipped.path(name, args.services_version), staging / f"{name}.wsdl")
+            equal = equal and difference.equal
+            results.append(difference.as_json())
+    out = stdout_output(args)
+    if out.json_mode:
+        out.json({"equal": equal, "services": results, "not_shipped": unshipped})
+    else:
+        _print_diff(out, results, unshipped)
+    return 0 if equal else 1
+
+
+def _print_diff(out: Any, results: list[dict[str, Any]], unshipped: list[str]) -> None:
+    for result in results:
+        agent = agent_name(result["service"])
+        if not (result["added"] or result["removed"] or result["changed"]):
+            out.line(f"{agent}: same as shipped", "green")
+            continue
+        out.line(f"{agent}: {len(result['added'])} operations added, {len(result['removed'])} removed, "
+                 f"{len(result['changed'])} changed", "bold")
+        for name in result["added"]:
+            out.line(f"  + {name}", "green")
+        for name in result["removed"]:
+            out.line(f"  - {name}", "red")
+        for change in result["changed"]:
+            out.line(f"  ~ {change['operation']}", "yellow")
+            if change["soap_action"]:
+                out.line(f"      SOAPAction {change['soap_action']['ours']} -> {change['soap_action']['theirs']}")
+            for path, text in change["added"].items():
+                out.line(f"      + {path}  {text}")
+            for path, text in change["removed"].items():
+                out.line(f"      - {path}  {text}")
+            for path, texts in change["changed"].items():
+                out.line(f"      ~ {path}  {texts['ours']} -> {texts['theirs']}")
+    for name in unshipped:
+        out.line(f"{agent_name(name)}: not shipped by soapkit (`soapkit wsdl import` adds it)", "yellow")
