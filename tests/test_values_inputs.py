@@ -103,3 +103,14 @@ def test_wrong_types_in_nested_places_name_their_path(catalog: Catalog) -> None:
     for entity, message in cases:
         with pytest.raises(InvalidValue, match=message):
             envelope(catalog, "Contact", "SaveContactEntity", entity)
+
+
+def test_an_empty_inner_list_of_a_list_of_lists_reads_as_an_empty_list(catalog: Catalog) -> None:
+    from soapkit.values.outputs import shape
+
+    described = catalog.describe("Contact")
+    address = described.document.types.get_type("{http://www.superoffice.net/ws/crm/NetServer/Services88}Address")
+    xml = etree.fromstring('<a xmlns:so="http://www.superoffice.net/ws/crm/NetServer/Services88"><so:LocalizedAddress>'
+                           "<so:ArrayOfLocalizedField/></so:LocalizedAddress></a>")
+    read = shape(address.parse_xmlelement(xml, described.document.types))
+    assert read.LocalizedAddress == [[]] and read.Street is None

@@ -91,8 +91,8 @@ def normal(value: Any) -> Any:
     if isinstance(value, dict):
         kept = {k: normal(v) for k, v in value.items()}
         return {k: v for k, v in kept.items() if v not in (None, [])} or None  # zeep reads <x/> as None
-    if isinstance(value, list):
-        return [normal(v) for v in value]
+    if isinstance(value, list):  # inside a list, an empty inner list is read back as None (zeep)
+        return [None if v == [] else normal(v) for v in value]
     return value
 
 

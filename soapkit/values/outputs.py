@@ -28,8 +28,9 @@ def shape(value: Any) -> Any:
     if isinstance(value, CompoundValue):
         item = list_item(value._xsd_type)
         if item is not None:
-            items = value.__values__.get(item[0])
-            return [shape(v) for v in items] if items is not None else []
+            items = value.__values__.get(item[0]) or []
+            nested = list_item(item[1].type) is not None  # ArrayOfArrayOfX: an empty inner list reads as None
+            return [[] if v is None and nested else shape(v) for v in items]
         wrappers = wrapper_fields(value._xsd_type)
         values = value.__values__
         for name, child in values.items():
