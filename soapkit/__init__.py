@@ -24,6 +24,7 @@ from soapkit.errors import (
     CredentialError,
     CredentialRejected,
     HttpError,
+    InvalidValue,
     LoginFailed,
     OAuthError,
     SignInRequired,
@@ -35,6 +36,7 @@ from soapkit.errors import (
 )
 from soapkit.headers import TimeZoneHeader
 from soapkit.tenant import Environment
+from soapkit.values import MultiLanguageText, decode_value, plain
 
 __version__ = "0.1.0"
 
@@ -49,7 +51,9 @@ __all__ = [
     "CredentialRejected",
     "Environment",
     "HttpError",
+    "InvalidValue",
     "LoginFailed",
+    "MultiLanguageText",
     "OAuthError",
     "OAuthUser",
     "PersonalAccessToken",
@@ -67,5 +71,7 @@ __all__ = [
     "TransportError",
     "__version__",
     "connect",
+    "decode_value",
+    "plain",
     "sign_system_token",
 ]

@@ -1,10 +1,12 @@
 """Agent proxies generated from the WSDL: ``so.ContactAgent.GetContactEntity(5)``.
 
 Nothing here knows any particular operation: names, parameters and types come from the cached WSDL.
-One call: locate the tenant, bind the service to its URL, let the header plugin add the credential,
-send; then unwrap ``Response`` and turn ``Succeeded=false``/``ExceptionInfo``, faults and HTTP errors into
-typed errors. A rejected credential is invalidated and the call retried once; HTTP 421 makes the tenant
-be looked up again and the call retried once on the new host.
+One call: check and shape the arguments against the WSDL (:mod:`soapkit.values`, before anything is sent),
+locate the tenant, bind the service to its URL, let the header plugin add the credential,
+send; then unwrap ``Response`` (list wrappers become lists at every depth) and turn
+``Succeeded=false``/``ExceptionInfo``, faults and HTTP errors into typed errors. A rejected credential is
+invalidated and the call retried once; HTTP 421 makes the tenant be looked up again and the call retried once
+on the new host.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from soapkit.catalog import ServiceDescription, service_name
 from soapkit.errors import AgentError, AuthenticationFailed, CredentialRejected, UnknownOperationError, WrongSubdomain
 from soapkit.headers import SuperOfficeHeaders
 from soapkit.transport import looks_like_credential_failure, soap_errors
+from soapkit.values.codec import codec_for
+from soapkit.values.inputs import InputOptions
+from soapkit.values.outputs import shape
 
 if TYPE_CHECKING:
     from soapkit.client import SuperOfficeClient
@@ -30,21 +35,10 @@ def unwrap(result: Any) -> Any:
     body = result.body if _has(result, "body") else result
     if header is not None:
         _raise_if_failed(header)
-    if _has(body, "Response"):
-        return flatten_array(body["Response"])
-    return body
-
-
-def flatten_array(value: Any) -> Any:
-    """``ArrayOfPerson`` with its one repeated ``Person`` child becomes a plain list (empty when nil)."""
-    xsd_type = getattr(value, "_xsd_type", None)
-    name = getattr(xsd_type, "name", None) or ""
-    if name.startswith("ArrayOf"):
-        fields = list(value)
-        if len(fields) == 1:
-            items = value[fields[0]]
-            return list(items) if items is not None else []
-    return value
+    shaped = shape(body)
+    if _has(shaped, "Response"):
+        return shaped["Response"]
+    return shaped
 
 
 def _has(value: Any, name: str) -> bool:
@@ -142,13 +136,18 @@ class AgentProxy:
                 self._bound[(address, operation)] = proxy
             return proxy
 
-    def invoke(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def invoke(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
+               options: InputOptions | None = None) -> Any:
+        """Call ``operation``; arguments are checked first (:class:`~soapkit.errors.InvalidValue` if they do
+        not fit the WSDL), ``options`` default to the client's."""
+        values = codec_for(self.description).inputs(operation, options or self._client.input_options).bind(
+            args, kwargs)
         rerouted = refreshed = False
         while True:
             proxy = self.service_proxy(self._client.services_url(), operation)
             try:
                 with soap_errors():
-                    result = proxy[operation](*args, **kwargs)
+                    result = proxy[operation](**values)
                 return unwrap(result)
             except WrongSubdomain:
                 if rerouted:

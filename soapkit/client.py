@@ -19,6 +19,9 @@ from soapkit.headers import TimeZoneHeader
 from soapkit.http import new_session
 from soapkit.tenant import Environment, TenantDirectory, validate_context_identifier
 from soapkit.transport import SoapkitTransport
+from soapkit.values.archive import ArchiveQuery, ArchiveRows, Restriction
+from soapkit.values.inputs import AwareDatetimes, InputOptions
+from soapkit.values.lists import ListCache
 
 
 class SuperOfficeClient:
@@ -43,6 +46,8 @@ class SuperOfficeClient:
         ws_addressing: bool = False,
         session: requests.Session | None = None,
         client_id: str | None = None,
+        aware_datetimes: AwareDatetimes = "utc",
+        list_cache_seconds: float = 600.0,
     ) -> None:
         if not isinstance(credentials, Credential):
             raise ConfigurationError(
@@ -70,6 +75,10 @@ class SuperOfficeClient:
             timeout=timeout,
             recorder=recorder,
         )
+        if aware_datetimes not in ("utc", "refuse"):
+            raise ConfigurationError(f"aware_datetimes must be 'utc' or 'refuse', not {aware_datetimes!r}.")
+        self.input_options = InputOptions(aware_datetimes=aware_datetimes)
+        self.lists = ListCache(list_cache_seconds)
         self._agents: dict[str, AgentProxy] = {}
         self._lock = threading.Lock()
 
@@ -107,6 +116,53 @@ class SuperOfficeClient:
         if name.startswith("_") or not name[:1].isupper():
             raise AttributeError(name)
         return self.agent(name)
+
+    # --- the most used read paths -----------------------------------------------------------------
+
+    def archive(
+        self,
+        provider: str,
+        columns: Sequence[str],
+        *,
+        restrictions: Sequence[Restriction] = (),
+        order: Sequence[str | tuple[str, str]] = (),
+        entities: Sequence[str] = (),
+        page_size: int = 1000,
+        start_page: int = 0,
+        progress: bool = False,
+        total: int | None = None,
+        culture: str | None = None,
+    ) -> ArchiveRows:
+        """Rows of an Archive provider as dicts of decoded values, fetched a page at a time as you iterate.
+
+        ``restrictions`` are ``(column, operator, *values)`` tuples (``("name", "begins", "Acme")``), ``order``
+        column names (``"-updatedDate"`` descending); ``start_page`` resumes an interrupted export (see
+        ``rows.page``); ``progress=True`` shows a tqdm bar (``soapkit[progress]``) out of ``total`` rows when
+        given; ``culture`` picks the text of culture-tagged list names. See docs/values.md.
+        """
+        query = ArchiveQuery(provider, columns, restrictions, order, entities, page_size, culture)
+        fetch = self.agent("Archive").GetArchiveListByColumns
+        return ArchiveRows(fetch, query, start_page=start_page, progress=progress, total=total)
+
+    def mdo_list(self, name: str, *, flat: bool = True, additional_info: str = "",
+                 only_history: bool = False) -> Any:
+        """``MDOAgent.GetList`` (``"category"``, ``"business"``, ``"udlist"``, ...), cached per client for
+        ``list_cache_seconds``. The items are a list of ``MDOListItem``."""
+        key = ("MDO.GetList", name.lower(), flat, additional_info, only_history)
+        return self.lists.get(key, lambda: self.agent("MDO").GetList(
+            Name=name, ForceFlatList=flat, AdditionalInfo=additional_info, OnlyHistory=only_history))
+
+    def udf_info(self, prog_id: str, owner: str = "Contact") -> Any:
+        """``UserDefinedFieldInfoAgent.GetUserDefinedFieldFromProgId`` (``"SuperOffice:1"``), cached."""
+        key = ("UserDefinedFieldInfo.GetUserDefinedFieldFromProgId", prog_id, owner)
+        return self.lists.get(key, lambda: self.agent("UserDefinedFieldInfo").GetUserDefinedFieldFromProgId(
+            ProgId=prog_id, OwnerType=owner))
+
+    def udf_list(self, prog_id: str, owner: str = "Contact") -> Any:
+        """The items of a list-type user-defined field: ``MDOAgent.GetList("udlist", ...)`` with the field's
+        ``UDListDefinitionId`` as additional info; both answers cached."""
+        info = self.udf_info(prog_id, owner)
+        return self.mdo_list("udlist", additional_info=str(info.UDListDefinitionId))
 
     def close(self) -> None:
         self.session.close()

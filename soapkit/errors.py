@@ -61,6 +61,25 @@ class UnknownOperationError(ConfigurationError, AttributeError):
         super().__init__(message, hint=hint)
 
 
+class InvalidValue(ConfigurationError):
+    """A value or argument given for an operation does not fit its WSDL; raised before anything is sent.
+
+    ``operation`` is ``ContactAgent.SaveContactEntity``, ``path`` the place in the arguments
+    (``ContactEntity.Emails[1].Value``), ``expected`` what the schema allows there and ``suggestions``
+    the close names when a name was misspelt.
+    """
+
+    def __init__(self, message: str, *, operation: str | None = None, path: str | None = None,
+                 expected: str | None = None, suggestions: list[str] | None = None, hint: str | None = None):
+        self.operation = operation
+        self.path = path
+        self.expected = expected
+        self.suggestions = suggestions or []
+        if hint is None and self.suggestions:
+            hint = "Did you mean " + " or ".join(self.suggestions) + "?"
+        super().__init__(message, hint=hint)
+
+
 # --- credentials -------------------------------------------------------------------------------
 
 

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import base64
-import datetime as dt
-import decimal
 import json
 import os
 import sys
 from typing import IO, Any
-
-from lxml import etree
 
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "blue": "34", "cyan": "36"}
 
@@ -96,28 +91,11 @@ def stderr_output(args: argparse.Namespace) -> Output:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON values from zeep results and Python values: dates as ISO 8601, bytes as base64."""
-    from zeep.helpers import serialize_object
+    """Plain JSON values from results and Python values (:func:`soapkit.plain`): dates as ISO 8601, bytes as
+    base64, list wrappers as lists."""
+    from soapkit.values.outputs import plain
 
-    return _plain(serialize_object(value, dict))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, etree._Element):
-        return etree.tostring(value, encoding="unicode")
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
+    return plain(value)
 
 
 def print_exchanges(out: Output, exchanges: list[Any], *, show_secrets: bool = False) -> None:

@@ -7,10 +7,11 @@ import sys
 from typing import Any
 
 from soapkit.cli._output import Output, print_exchanges, stderr_output, stdout_output
-from soapkit.cli._params import convert_arguments, resolve_target
+from soapkit.cli._params import read_arguments, resolve_target
 from soapkit.cli._settings import add_connection_options, effective_settings
 from soapkit.config import build_client
 from soapkit.debug import Recorder
+from soapkit.values.inputs import InputOptions
 
 EXAMPLES = """\
 examples:
@@ -49,9 +50,10 @@ def run(args: argparse.Namespace) -> int:
     client = build_client(settings, recorder=recorder)
     try:
         target = resolve_target(client.catalog, args.target, client.version)
-        values = convert_arguments(target.operation, args.arguments, target.label)
+        values = read_arguments(target, args.arguments)
+        options = InputOptions(text=True, aware_datetimes=client.input_options.aware_datetimes)
         try:
-            result = client.agent(target.service.name).invoke(target.operation_name, (), values)
+            result = client.agent(target.service.name).invoke(target.operation_name, (), values, options=options)
         finally:
             if recorder is not None:
                 _after_call(recorder, args)

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_settings(settings)
     version = str(settings.get("services_version"))
     target = resolve_target(catalog, args.target, version)
-    values = convert_arguments(target.operation, args.arguments, target.label)
+    values = convert_arguments(target, args.arguments)
     app_token, ticket = settings.secret("app_token"), settings.secret("ticket")
     ctx = settings.get("context_identifier")
     plugin = SuperOfficeHeaders(app_token or "{ApplicationToken}", ticket=lambda: ticket or "{Ticket}",

@@ -87,6 +87,7 @@ CREATE TABLE IF NOT EXISTS contact (
     associate_id INTEGER, business_id INTEGER, category_id INTEGER, country_id INTEGER,
     no_mailing INTEGER NOT NULL DEFAULT 0, xstop INTEGER NOT NULL DEFAULT 0,
     address TEXT, emails TEXT, phones TEXT, faxes TEXT, urls TEXT,   -- JSON
+    extra TEXT,                    -- JSON: interests, user-defined/extra/custom fields, ... kept as sent
     created_at TEXT NOT NULL, updated_at TEXT, created_by INTEGER, updated_by INTEGER,
     PRIMARY KEY (ctx, contact_id)
 );
@@ -102,6 +103,7 @@ CREATE TABLE IF NOT EXISTS person (
     retired INTEGER NOT NULL DEFAULT 0, no_mailing INTEGER NOT NULL DEFAULT 0,
     address TEXT, emails TEXT, office_phones TEXT, mobile_phones TEXT, private_phones TEXT,
     other_phones TEXT, faxes TEXT, urls TEXT,   -- JSON
+    extra TEXT,                    -- JSON: interests, user-defined/extra/custom fields, ... kept as sent
     created_at TEXT NOT NULL, updated_at TEXT, created_by INTEGER, updated_by INTEGER,
     PRIMARY KEY (ctx, person_id)
 );
@@ -128,8 +130,16 @@ class Store:
         with self._lock:
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.executescript(SCHEMA)
+            self._add_missing_columns()
         if self.meta("schema_version") is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after a data folder was created (``CREATE TABLE IF NOT EXISTS`` leaves old tables)."""
+        for table in ("contact", "person"):
+            columns = {row[1] for row in self._connection.execute(f"PRAGMA table_info({table})")}
+            if "extra" not in columns:
+                self._connection.execute(f"ALTER TABLE {table} ADD COLUMN extra TEXT")
 
     def close(self) -> None:
         with self._lock:

@@ -44,12 +44,31 @@ def elements(entity: dict[str, Any], name: str) -> str:
 
 def address(entity: dict[str, Any]) -> str:
     carrier = entity.get("Address") or {}
-    parts: dict[str, dict[str, str]] = {}
+    parts: dict[str, Any] = {}
     for kind, member in (("street", "Street"), ("postal", "Postal")):
         part = carrier.get(member) if isinstance(carrier, dict) else None
         part = part if isinstance(part, dict) else {}
         parts[kind] = {key: str(part[key]) for key in ADDRESS_FIELDS if part.get(key)}
+    if isinstance(carrier, dict) and (carrier.get("Wgs84Latitude") or carrier.get("Wgs84Longitude")):
+        parts["wgs84"] = [float(carrier.get("Wgs84Latitude") or 0), float(carrier.get("Wgs84Longitude") or 0)]
     return json.dumps(parts)
+
+
+CONTACT_KEPT = ("Interests", "UserDefinedFields", "ExtraFields", "CustomFields", "BounceEmails", "Domains")
+PERSON_KEPT = ("Interests", "UserDefinedFields", "ExtraFields", "CustomFields", "BounceEmails", "ChatEmails",
+               "InternetPhones")
+
+
+def kept(entity: dict[str, Any], names: tuple[str, ...]) -> str:
+    """Members the sandbox has no columns for, stored as sent so that a read gives them back."""
+    return json.dumps({name: entity.get(name) for name in names if entity.get(name) is not None},
+                      default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"$datetime": value.isoformat()}
+    raise TypeError(type(value).__name__)
 
 
 def date_value(entity: dict[str, Any], name: str) -> str | None:
@@ -93,6 +112,7 @@ def contact_values(crm: Crm, entity: dict[str, Any], *, user: int, default_count
         "no_mailing": flag(entity, "NoMailing"), "xstop": flag(entity, "Xstop"), "address": address(entity),
         "emails": elements(entity, "Emails"), "phones": elements(entity, "Phones"),
         "faxes": elements(entity, "Faxes"), "urls": elements(entity, "Urls"),
+        "extra": kept(entity, CONTACT_KEPT),
     }
 
 
@@ -118,5 +138,5 @@ def person_values(crm: Crm, entity: dict[str, Any], *, user: int, default_countr
         "emails": elements(entity, "Emails"), "office_phones": elements(entity, "OfficePhones"),
         "mobile_phones": elements(entity, "MobilePhones"), "private_phones": elements(entity, "PrivatePhones"),
         "other_phones": elements(entity, "OtherPhones"), "faxes": elements(entity, "Faxes"),
-        "urls": elements(entity, "Urls"),
+        "urls": elements(entity, "Urls"), "extra": kept(entity, PERSON_KEPT),
     }

@@ -54,6 +54,24 @@ def _stripped(value: str) -> str:
     return "".join(ch for ch in value if ch.isalnum() or ch == "+")
 
 
+def kept_values(row: Row) -> dict[str, Any]:
+    """The members a save stored as sent (see :func:`soapkit.sandbox.agents.edits.kept`)."""
+    text = row.get("extra")
+    value = json.loads(text, object_hook=_json_object) if text else {}
+    return value if isinstance(value, dict) else {}
+
+
+def _json_object(value: dict[str, Any]) -> Any:
+    if list(value) == ["$datetime"]:
+        return dt.datetime.fromisoformat(value["$datetime"])
+    return value
+
+
+def _selected_count(interests: Any) -> int:
+    items = (interests or {}).get("SelectableMDOListItem") or [] if isinstance(interests, dict) else []
+    return sum(1 for item in items if isinstance(item, dict) and item.get("Selected"))
+
+
 def empty_array(item: str) -> dict[str, Any]:
     return {item: []}
 
@@ -117,8 +135,9 @@ def address_carrier(text: str | None, street_type: str, postal_type: str) -> dic
         values: dict[str, Any] = {key: part.get(key) or "" for key in ADDRESS_FIELDS}
         return {"AtypeIdx": address_type, **values, "Formatted": _format_lines(part)}
 
+    position = (json.loads(text) if text else {}).get("wgs84") or [0.0, 0.0]
     return {
-        "Wgs84Latitude": 0.0, "Wgs84Longitude": 0.0,
+        "Wgs84Latitude": float(position[0]), "Wgs84Longitude": float(position[1]),
         "Street": structured(parts["street"], street_type),
         "Postal": structured(parts["postal"], postal_type),
         "Formatted": _format_lines(parts["postal"] or parts["street"]),
@@ -158,6 +177,14 @@ def contact_item(crm: Crm, row: Row) -> dict[str, Any]:
 
 
 def contact_entity(crm: Crm, row: Row) -> dict[str, Any]:
+    kept = kept_values(row)
+    entity = _contact_entity(crm, row)
+    entity.update(kept)
+    entity["ActiveInterests"] = _selected_count(kept.get("Interests"))
+    return entity
+
+
+def _contact_entity(crm: Crm, row: Row) -> dict[str, Any]:
     associate = crm.associate(row["associate_id"])
     return {
         "ContactId": row["contact_id"], "Name": row["name"], "Department": row["department"] or "",
@@ -223,6 +250,14 @@ def person_item(crm: Crm, row: Row, contact: Row | None = None) -> dict[str, Any
 
 
 def person_entity(crm: Crm, row: Row) -> dict[str, Any]:
+    kept = kept_values(row)
+    entity = _person_entity(crm, row)
+    entity.update(kept)
+    entity["ActiveInterests"] = _selected_count(kept.get("Interests"))
+    return entity
+
+
+def _person_entity(crm: Crm, row: Row) -> dict[str, Any]:
     contact = crm.contact(row["contact_id"])
     return {
         "PersonId": row["person_id"], "Firstname": row["firstname"] or "", "MiddleName": row["middlename"] or "",

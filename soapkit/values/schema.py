@@ -1,0 +1,174 @@
+"""Facts about zeep's schema types that the value layer needs: built-ins, list wrappers, enumerations.
+
+zeep keeps element names, types and occurrences, but drops ``xs:enumeration`` facets; the enumerations are
+read here from the schema files themselves (the WSDL and the ``.xsd`` files it imports), once per file.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from zeep.xsd import ComplexType
+from zeep.xsd.types.collection import ListType
+
+XSD = "http://www.w3.org/2001/XMLSchema"
+_XS = f"{{{XSD}}}"
+
+INTEGER_RANGES: dict[str, tuple[int | None, int | None]] = {
+    "byte": (-2**7, 2**7 - 1), "short": (-2**15, 2**15 - 1), "int": (-2**31, 2**31 - 1),
+    "long": (-2**63, 2**63 - 1), "unsignedByte": (0, 2**8 - 1), "unsignedShort": (0, 2**16 - 1),
+    "unsignedInt": (0, 2**32 - 1), "unsignedLong": (0, 2**64 - 1), "integer": (None, None),
+    "nonNegativeInteger": (0, None), "positiveInteger": (1, None), "negativeInteger": (None, -1),
+    "nonPositiveInteger": (None, 0),
+}
+
+
+def builtin_name(xsd_type: Any) -> str | None:
+    """The XSD built-in a simple type is or derives from (``int``, ``dateTime``, ...), or None."""
+    for cls in type(xsd_type).__mro__:
+        qname = getattr(cls, "_default_qname", None)
+        if qname is not None and qname.namespace == XSD:
+            return str(qname.localname)
+    return None
+
+
+def type_label(xsd_type: Any) -> str:
+    """``xsd:int`` for built-ins, the local name (``ContactEntity``) for the WSDL's own types."""
+    qname = getattr(xsd_type, "qname", None)
+    if qname is None:
+        return getattr(xsd_type, "name", None) or type(xsd_type).__name__
+    return f"xsd:{qname.localname}" if qname.namespace == XSD else str(qname.localname)
+
+
+def is_many(element: Any) -> bool:
+    """Whether an element may repeat (``maxOccurs`` above one)."""
+    limit = getattr(element, "max_occurs", 1)
+    return limit == "unbounded" or (isinstance(limit, int) and limit > 1)
+
+
+def list_item(xsd_type: Any) -> tuple[str, Any] | None:
+    """For a list wrapper (``ArrayOfX``, ``StringDictionary``: one repeated element, nothing else), that
+    element's name and element; None for any other type."""
+    if not isinstance(xsd_type, ComplexType) or xsd_type.attributes:
+        return None
+    elements = xsd_type.elements
+    if len(elements) == 1 and is_many(elements[0][1]):
+        return elements[0][0], elements[0][1]
+    return None
+
+
+def key_value_item(item_type: Any) -> bool:
+    """Whether a list wrapper's item is a ``Key``/``Value`` pair (so a Python dict may stand for the list)."""
+    if not isinstance(item_type, ComplexType):
+        return False
+    return [name for name, _ in item_type.elements] == ["Key", "Value"]
+
+
+@dataclass(frozen=True)
+class Enumeration:
+    """The names an enumerated simple type allows; ``flags`` for an ``xs:list`` of them (WCF ``[Flags]``)."""
+
+    values: tuple[str, ...]
+    flags: bool = False
+
+
+class EnumerationIndex:
+    """Enumerations of one service description's schema files, by type QName and by (owner, element)."""
+
+    def __init__(self, wsdl_path: Path) -> None:
+        self.by_type: dict[tuple[str, str], Enumeration] = {}
+        self.by_element: dict[tuple[str, str], Enumeration] = {}
+        trees = list(_schema_trees(wsdl_path))
+        for tree in trees:
+            self._collect_types(tree)
+        for tree in trees:
+            self._collect_elements(tree)
+
+    def for_element(self, owner: str, element_name: str, xsd_type: Any) -> Enumeration | None:
+        """The enumeration of ``element_name`` inside the complex type (or wrapper element) named ``owner``."""
+        qname = getattr(xsd_type, "qname", None)
+        if qname is not None and not isinstance(xsd_type, ListType):
+            found = self.by_type.get((qname.namespace or "", qname.localname))
+            if found is not None:
+                return found
+        return self.by_element.get((owner, element_name))
+
+    def _collect_types(self, tree: etree._Element) -> None:
+        for schema in tree.iter(f"{_XS}schema"):
+            namespace = schema.get("targetNamespace") or ""
+            for simple in schema.findall(f"{_XS}simpleType"):
+                found = _enumeration(simple)
+                if found is not None and simple.get("name"):
+                    self.by_type[(namespace, simple.get("name") or "")] = found
+
+    def _collect_elements(self, tree: etree._Element) -> None:
+        for element in tree.iter(f"{_XS}element"):
+            reference = element.get("type")
+            if not reference or not element.get("name"):
+                continue
+            found = self.by_type.get(_resolve(element, reference))
+            owner = _owner_name(element)
+            if found is not None and owner:
+                self.by_element[(owner, element.get("name") or "")] = found
+
+
+def _enumeration(simple: etree._Element) -> Enumeration | None:
+    restriction = simple.find(f"{_XS}restriction")
+    flags = False
+    if restriction is None:
+        inner = simple.find(f"{_XS}list/{_XS}simpleType/{_XS}restriction")
+        restriction, flags = inner, True
+    if restriction is None:
+        return None
+    values = tuple(e.get("value") or "" for e in restriction.findall(f"{_XS}enumeration"))
+    return Enumeration(values, flags) if values else None
+
+
+def _resolve(node: etree._Element, reference: str) -> tuple[str, str]:
+    prefix, _, local = reference.rpartition(":")
+    return (node.nsmap.get(prefix or None) or "", local)
+
+
+def _owner_name(element: etree._Element) -> str | None:
+    """The named complexType or top-level element an element declaration sits in."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in (f"{_XS}complexType", f"{_XS}element") and ancestor.get("name"):
+            return ancestor.get("name")
+    return None
+
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_trees: dict[Path, etree._Element] = {}
+_trees_lock = threading.Lock()
+
+
+def _schema_trees(path: Path) -> list[etree._Element]:
+    """The WSDL and every local schema file it imports or includes (each parsed once per process)."""
+    seen: list[Path] = []
+    pending = [path.resolve()]
+    trees = []
+    while pending:
+        current = pending.pop()
+        if current in seen or not current.is_file():
+            continue
+        seen.append(current)
+        tree = _parsed(current)
+        trees.append(tree)
+        for link in (*tree.iter(f"{_XS}import"), *tree.iter(f"{_XS}include")):
+            location = link.get("schemaLocation")
+            if location and "://" not in location:
+                pending.append((current.parent / location).resolve())
+    return trees
+
+
+def _parsed(path: Path) -> etree._Element:
+    with _trees_lock:
+        tree = _trees.get(path)
+        if tree is None:
+            tree = etree.parse(str(path), _PARSER).getroot()
+            _trees[path] = tree
+        return tree
