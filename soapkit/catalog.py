@@ -237,6 +237,11 @@ class ServiceDescription:
         assert isinstance(binding, Soap11Binding)
         return binding._operations[name]
 
+    @property
+    def types(self) -> Schema:
+        """zeep's schema of the service's types (the shared types; every chunk's document holds them all)."""
+        return self.document(next(iter(self._index.operations))).types
+
     def compile_all(self) -> None:
         """Build every operation's model now (benchmarks, whole-service tools)."""
         for name in self._index.operations:

@@ -23,7 +23,7 @@ def catalog() -> Catalog:
 def envelope(catalog: Catalog, service: str, operation: str, *args: Any, options: InputOptions | None = None,
              **kwargs: Any) -> str:
     values = codec_for(catalog.describe(service)).inputs(operation, options).bind(args, kwargs)
-    client, proxy = catalog.bind(service, "http://127.0.0.1:9/x.svc")
+    client, proxy = catalog.bind(service, "http://127.0.0.1:9/x.svc", operation)
     return etree.tostring(client.create_message(proxy, operation, **values), encoding="unicode")
 
 
@@ -76,7 +76,7 @@ def test_enums_by_name_flags_as_lists_and_dicts_for_dictionaries(catalog: Catalo
 def test_the_old_zeep_shapes_and_zeep_objects_are_accepted_too(catalog: Catalog) -> None:
     assert closed(envelope(catalog, "Contact", "GetContactList", {"int": [4, 5]}), "int") == 2
     described = catalog.describe("Contact")
-    entity_type = described.document.types.get_type("{http://www.superoffice.net/ws/crm/NetServer/Services88}"
+    entity_type = described.types.get_type("{http://www.superoffice.net/ws/crm/NetServer/Services88}"
                                                     "ContactEntity")
     entity = entity_type(Name="Zeep AS")
     entity.Emails = [{"Value": "z@example.com"}]
@@ -109,8 +109,8 @@ def test_an_empty_inner_list_of_a_list_of_lists_reads_as_an_empty_list(catalog: 
     from soapkit.values.outputs import shape
 
     described = catalog.describe("Contact")
-    address = described.document.types.get_type("{http://www.superoffice.net/ws/crm/NetServer/Services88}Address")
+    address = described.types.get_type("{http://www.superoffice.net/ws/crm/NetServer/Services88}Address")
     xml = etree.fromstring('<a xmlns:so="http://www.superoffice.net/ws/crm/NetServer/Services88"><so:LocalizedAddress>'
                            "<so:ArrayOfLocalizedField/></so:LocalizedAddress></a>")
-    read = shape(address.parse_xmlelement(xml, described.document.types))
+    read = shape(address.parse_xmlelement(xml, described.types))
     assert read.LocalizedAddress == [[]] and read.Street is None

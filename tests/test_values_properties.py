@@ -130,5 +130,5 @@ def test_values_survive_soapkit_serialisation_and_an_independent_zeep_parse(case
     node = etree.Element("value")
     xsd_type.render(node, xsd_type(**shaped))
     xml = etree.fromstring(etree.tostring(node))  # the bytes on the wire, parsed afresh
-    read = xsd_type.parse_xmlelement(xml, described.document.types)
+    read = xsd_type.parse_xmlelement(xml, described.types)
     assert normal(plain(read)) == normal(plain(value)), etree.tostring(xml)[:2000]

@@ -96,10 +96,10 @@ _codecs_lock = threading.Lock()
 
 
 def codec_for(description: ServiceDescription) -> ServiceCodec:
-    """The codec of a parsed description (one per parsed document; dropped with it)."""
+    """The codec of a service description (one per description; dropped with it)."""
     with _codecs_lock:
-        codec = _codecs.get(description.document)
+        codec = _codecs.get(description)
         if codec is None:
             codec = ServiceCodec(description)
-            _codecs[description.document] = codec
+            _codecs[description] = codec
         return codec

@@ -147,7 +147,7 @@ _trees_lock = threading.Lock()
 
 
 def _schema_trees(path: Path) -> list[etree._Element]:
-    """The WSDL and every local schema file it imports or includes (each parsed once per process)."""
+    """The WSDL and every local schema file it imports or includes (shared schema files parsed once per process)."""
     seen: list[Path] = []
     pending = [path.resolve()]
     trees = []
@@ -166,6 +166,9 @@ def _schema_trees(path: Path) -> list[etree._Element]:
 
 
 def _parsed(path: Path) -> etree._Element:
+    """Shared schema files are kept (every agent reads them); a service's own WSDL is read once per codec."""
+    if path.suffix != ".xsd":
+        return etree.parse(str(path), _PARSER).getroot()
     with _trees_lock:
         tree = _trees.get(path)
         if tree is None:
