@@ -201,6 +201,8 @@ class ServiceError(SoapkitError):
 
 
 class SoapFault(ServiceError):
+    default_hint = "The service reported an error: see the fault code and detail (--trace shows the envelope)."
+
     def __init__(self, message: str, *, code: str | None = None, detail: Any = None, hint: str | None = None):
         self.code = _server_text(code, 200) if code else code
         self.detail = _server_text(detail) if isinstance(detail, str) else detail

@@ -140,8 +140,9 @@ def soap_errors() -> Iterator[None]:
         raise SoapFault(f"SOAP Fault {fault.code or ''}: {fault.message}".replace("  ", " "),
                         code=fault.code, detail=detail) from None
     except zeep.exceptions.TransportError as error:  # its message embeds the whole body: never used
+        reason = str(error.message).split("\n", 1)[0][:300]  # what zeep found, before its dump of the body
         raise ResponseRejected(error.status_code, f"HTTP {error.status_code}: the server's answer is not a "
-                               "readable SOAP message.", body=_text(error.content)) from None
+                               f"readable SOAP message ({reason}).", body=_text(error.content)) from None
     except zeep.exceptions.ValidationError as error:
         from soapkit.errors import ConfigurationError
 
