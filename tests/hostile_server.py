@@ -76,6 +76,7 @@ def _chunk_writer(handler: BaseHTTPRequestHandler) -> Callable[[bytes], Any]:
 class HostileServer:
     def __init__(self) -> None:
         self.answer: Answer = fixed(b"")
+        self.get_answer: Answer | None = None  # answers GETs (tenant state, JWKS) instead of the tenant state
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,6 +86,9 @@ class HostileServer:
                 pass
 
             def do_GET(self) -> None:
+                if owner.get_answer is not None:
+                    owner.get_answer(self)
+                    return
                 ctx = self.path.rsplit("/", 1)[1]
                 port = self.server.server_address[1]
                 fixed(json.dumps({"ContextIdentifier": ctx, "Endpoint": f"http://127.0.0.1:{port}/{ctx}",

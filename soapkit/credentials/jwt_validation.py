@@ -25,7 +25,7 @@ import requests
 from jwt.algorithms import RSAAlgorithm
 
 from soapkit.errors import CredentialError, HttpError, TokenValidationError
-from soapkit.http import send
+from soapkit.http import json_object, send
 
 ALLOWED_ALGORITHMS = ("RS256",)
 SYSTEM_USER_ISSUER = "SuperOffice AS"
@@ -100,15 +100,24 @@ class JwksCache:
         response = send(self._session, "GET", self.url, timeout=self._timeout)
         if response.status_code != 200:
             raise HttpError(response.status_code, f"Fetching JWKS {self.url} failed: HTTP {response.status_code}.")
-        try:
-            entries = response.json()["keys"]
-        except (ValueError, KeyError, TypeError):
-            raise CredentialError(f"{self.url} did not return a JWKS document.") from None
-        keys = {}
-        for entry in entries:
-            if entry.get("kty") == "RSA" and entry.get("kid"):
-                keys[entry["kid"]] = RSAAlgorithm.from_jwk(entry)
-        self._keys = keys
+        entries = (json_object(response) or {}).get("keys")
+        if not isinstance(entries, list):
+            raise CredentialError(f"{self.url} did not return a JWKS document.",
+                                  hint="Check the environment: its /login/.well-known/jwks must list the keys.")
+        self._keys = {entry["kid"]: key for entry in entries if (key := _rsa_key(entry)) is not None}
+
+
+def _rsa_key(entry: Any) -> Any:
+    """The public key of one JWKS entry; None for anything that is not a usable RSA key with a short kid."""
+    if not isinstance(entry, dict) or entry.get("kty") != "RSA":
+        return None
+    kid = entry.get("kid")
+    if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_CHARS:
+        return None
+    try:
+        return RSAAlgorithm.from_jwk(entry)
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        return None
 
 
 def validate_jwt(

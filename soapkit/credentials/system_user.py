@@ -18,7 +18,7 @@ from soapkit.credentials.keys import KeySource, load_private_key
 from soapkit.credentials.signing import sign_system_token
 from soapkit.errors import AuthenticationFailed, ConfigurationError, CredentialError
 from soapkit.headers import SuperOfficeHeaders
-from soapkit.http import send
+from soapkit.http import json_object, send
 from soapkit.transport import SoapkitTransport, soap_errors
 
 ExchangeMethod = Literal["soap", "rest"]
@@ -97,12 +97,11 @@ def _exchange_rest(context: AuthContext, signed: str, token_type: str) -> tuple[
     }
     response = send(context.session, "POST", context.environment.partner_rest_url, json=payload,
                     timeout=context.timeout)
-    try:
-        data: dict[str, Any] = response.json()
-    except ValueError:
+    data = json_object(response)
+    if data is None:
         raise AuthenticationFailed(
-            f"PartnerSystemUserService (REST) answered HTTP {response.status_code} without JSON."
-        ) from None
+            f"PartnerSystemUserService (REST) answered HTTP {response.status_code} without a JSON object."
+        )
     return bool(data.get("IsSuccessful")), data.get("Token"), data.get("ErrorMessage")
 
 
