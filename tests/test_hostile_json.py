@@ -108,3 +108,14 @@ def test_fault_rule_patterns_that_could_freeze_the_sandbox_are_refused(sandbox: 
     started = time.monotonic()
     requests.get(sandbox.base_url + "/Remote/" + "a" * 5000 + "!", timeout=10)  # type: ignore[attr-defined]
     assert time.monotonic() - started < 5
+
+
+def test_a_deeply_nested_capture_file_is_a_capture_format_error() -> None:
+    from soapkit.cli._captures import is_capture
+    from soapkit.debug import parse_capture
+    from soapkit.errors import CaptureFormatError
+
+    deep = '{"a":' + "[" * 50_000 + "]" * 50_000 + "}"
+    assert is_capture(deep)
+    with pytest.raises(CaptureFormatError, match="nested too deeply"):
+        parse_capture(deep)

@@ -152,8 +152,7 @@ class RedisCache:
         try:
             yield
         finally:
-            with self._errors():
-                self._release(keys=[name], args=[token])
+            self._release_quietly(name, token)
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -174,6 +173,14 @@ class RedisCache:
                 )
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
+
+    def _release_quietly(self, name: str, token: str) -> None:
+        """Release the lock; if Redis went away meanwhile, the lock expires by itself after ``lock_ttl``."""
+        try:
+            with self._errors():
+                self._release(keys=[name], args=[token])
+        except CacheError as error:
+            logger.warning("%s Its lock %s expires by itself.", error.message, name)
 
     def _held_or_fail(self, key: str) -> IssuedCredential | None:
         held = self._held.get(key)
