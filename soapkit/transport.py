@@ -92,7 +92,7 @@ def _read_bounded(response: requests.Response, limit: int, address: str) -> None
         return
     pieces, size = [], 0
     try:
-        for piece in response.iter_content(_READ_CHUNK):
+        for piece in _pieces(response):
             size += len(piece)
             if size > limit:
                 raise ResponseRejected(response.status_code, f"POST {address}: the answer is larger than "
@@ -102,6 +102,19 @@ def _read_bounded(response: requests.Response, limit: int, address: str) -> None
         response.close()
     response._content = b"".join(pieces)
     response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _pieces(response: requests.Response) -> Iterator[bytes]:
+    """The body in pieces; a read timeout while reading it stays a timeout (requests reports it as a
+    ConnectionError)."""
+    from urllib3.exceptions import ReadTimeoutError
+
+    try:
+        yield from response.iter_content(_READ_CHUNK)
+    except requests.ConnectionError as error:
+        if error.args and isinstance(error.args[0], ReadTimeoutError):
+            raise requests.exceptions.ReadTimeout(str(error)) from None
+        raise
 
 
 def _is_soap(response: requests.Response) -> bool:

@@ -18,6 +18,7 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -243,3 +244,41 @@ def test_the_cli_never_exits_70_on_a_hostile_answer(server: HostileServer, name:
     err = capsys.readouterr().err
     assert code in (EXIT_TRANSPORT, EXIT_FAILED), err
     assert "unexpected" not in err and "hint:" in err
+
+
+@pytest.mark.timeout(30)
+def test_a_truncated_request_body_is_answered_408_at_its_deadline(sandbox: object) -> None:
+    settings = sandbox.settings  # type: ignore[attr-defined]
+    previous, settings.request_body_timeout = settings.request_body_timeout, 0.5
+    try:
+        started = time.monotonic()
+        answer = _raw_exchange(sandbox, b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n<a>only this")
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 5
+    finally:
+        settings.request_body_timeout = previous
+
+
+@pytest.mark.timeout(30)
+def test_an_endless_chunked_request_body_is_refused(sandbox: object) -> None:
+    answer = _raw_exchange(sandbox, b"POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n10000\r\n"
+                           + b"A" * 4096)
+    assert answer.startswith(b"HTTP/1.1 411")
+
+
+@pytest.mark.timeout(30)
+def test_an_answer_that_stalls_after_its_headers_is_a_request_timeout(server: HostileServer) -> None:
+    from soapkit.errors import RequestTimeout
+
+    def stall(handler: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/xml; charset=utf-8")
+        handler.send_header("Content-Length", "1000")
+        handler.end_headers()
+        handler.wfile.write(b"<s:Envelope")
+        handler.wfile.flush()
+        time.sleep(1.5)
+
+    server.answer = stall
+    so = connect("Cust1", env=server.url, app_token="app-secret", ticket="7T:static-ticket", timeout=0.5)
+    with pytest.raises(RequestTimeout):
+        so.ContactAgent.GetContactEntity(5)
