@@ -404,6 +404,8 @@ def parse_capture(text: str, *, name: str = "capture") -> list[Exchange]:
     except json.JSONDecodeError as error:
         raise CaptureFormatError(f"{name} is not JSON (line {error.lineno}, column {error.colno}: {error.msg}).")\
             from None
+    except RecursionError:
+        raise CaptureFormatError(f"{name} is nested too deeply to be a capture file.") from None
     if not isinstance(document, dict) or document.get("format") != CAPTURE_FORMAT:
         raise CaptureFormatError(f"{name} is not a soapkit capture file (no \"format\": \"{CAPTURE_FORMAT}\").")
     version = document.get("version")

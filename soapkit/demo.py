@@ -78,7 +78,7 @@ def _walk_through(cfg: dict[str, Any], say: _Printer, envelopes: bool) -> int:
     say.secret("JWT", token)
     from soapkit.credentials.jwt_validation import validate_system_user_jwt
 
-    claims = validate_system_user_jwt(token, so.context.jwks)
+    claims = validate_system_user_jwt(token, so.context.jwks, context_identifier=so.context.context_identifier)
     say.line("   valid: RS256, issuer 'SuperOffice AS', audience spn:{serial}, key from JWKS by kid, not expired")
     for name in ("ctx", "netserver_url", "associateid", "is_administrator", "company_name"):
         say.line(f"   {name}: {claims.get(CLAIM_PREFIX + name)}")

@@ -2,12 +2,24 @@
 
 Every error says what happened (``str(error)``) and what to do about it (``error.hint``).
 Messages never contain secrets: anything that may carry a ticket, token or key is passed
-through :func:`soapkit.redaction.redact_text` before it is stored on an exception.
+through :func:`soapkit.redaction.redact_text` before it is stored on an exception. Messages, hints and
+server text are first cut to :data:`soapkit.redaction.MAX_MESSAGE_CHARS` characters (HTTP bodies to
+:data:`MAX_BODY_CHARS`), so hostile server text costs bounded time and memory.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+#: How much of an HTTP body an :class:`HttpError` keeps (characters).
+MAX_BODY_CHARS = 2000
+
+
+def _server_text(text: str | None, limit: int | None = None) -> str:
+    """Text that came from outside, cut to a bounded length and then redacted."""
+    from soapkit.redaction import MAX_MESSAGE_CHARS, clip, redact_text
+
+    return redact_text(clip(text, MAX_MESSAGE_CHARS if limit is None else limit))
 
 
 class SoapkitError(Exception):
@@ -16,10 +28,8 @@ class SoapkitError(Exception):
     default_hint = ""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
-        from soapkit.redaction import redact_text
-
-        self.message = redact_text(message)
-        self.hint = redact_text(hint if hint is not None else self.default_hint)
+        self.message = _server_text(message)
+        self.hint = _server_text(hint if hint is not None else self.default_hint)
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -96,9 +106,7 @@ class AuthenticationFailed(CredentialError):
     )
 
     def __init__(self, message: str, *, server_message: str | None = None, hint: str | None = None):
-        from soapkit.redaction import redact_text
-
-        self.server_message = redact_text(server_message) if server_message else None
+        self.server_message = _server_text(server_message) if server_message else None
         super().__init__(message, hint=hint)
 
 
@@ -122,10 +130,8 @@ class OAuthError(CredentialError):
 
     def __init__(self, message: str, *, error: str | None = None, description: str | None = None,
                  status: int | None = None, hint: str | None = None):
-        from soapkit.redaction import redact_text
-
-        self.error = error
-        self.description = redact_text(description) if description else None
+        self.error = _server_text(error, 200) if error else error
+        self.description = _server_text(description) if description else None
         self.status = status
         super().__init__(message, hint=hint)
 
@@ -174,10 +180,8 @@ class TransportError(SoapkitError):
 
 class HttpError(TransportError):
     def __init__(self, status: int, message: str, *, body: str = "", hint: str | None = None):
-        from soapkit.redaction import redact_text
-
         self.status = status
-        self.body = redact_text(body[:2000])
+        self.body = _server_text(body, MAX_BODY_CHARS)
         super().__init__(message, hint=hint)
 
 
@@ -194,6 +198,15 @@ class RateLimited(HttpError):
         super().__init__(429, message, body=body, hint=f"The server asks to slow down: {wait} and retry.")
 
 
+class ResponseRejected(HttpError):
+    """The server's answer is unsafe or unreadable: not XML, a DTD or entities, too deep, too large."""
+
+    default_hint = (
+        "soapkit refuses answers with DTDs, entities, excessive nesting or size, and malformed XML or JSON. "
+        "Check the address points at SuperOffice (or the sandbox); capture the exchange with --trace."
+    )
+
+
 class RequestTimeout(TransportError):
     default_hint = "The server did not answer in time; raise `timeout=` or retry later."
 
@@ -207,9 +220,11 @@ class ServiceError(SoapkitError):
 
 
 class SoapFault(ServiceError):
+    default_hint = "The service reported an error: see the fault code and detail (--trace shows the envelope)."
+
     def __init__(self, message: str, *, code: str | None = None, detail: Any = None, hint: str | None = None):
-        self.code = code
-        self.detail = detail
+        self.code = _server_text(code, 200) if code else code
+        self.detail = _server_text(detail) if isinstance(detail, str) else detail
         super().__init__(message, hint=hint)
 
 
@@ -225,9 +240,9 @@ class AgentError(ServiceError):
         source: str | None = None,
         hint: str | None = None,
     ):
-        self.exception_type = exception_type
-        self.friendly_text = friendly_text
-        self.source = source
+        self.exception_type = _server_text(exception_type, 200) if exception_type else exception_type
+        self.friendly_text = _server_text(friendly_text) if friendly_text else friendly_text
+        self.source = _server_text(source, 200) if source else source
         super().__init__(message, hint=hint)
 
 

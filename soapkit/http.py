@@ -46,3 +46,16 @@ def retry_after(response: requests.Response) -> float | None:
         return float(value)
     except ValueError:
         return None
+
+
+def json_object(response: requests.Response) -> dict[str, Any] | None:
+    """The answer's JSON object, or None when it is not one (not JSON, not UTF-8, nested too deeply, a list).
+
+    Every JSON answer from the network is read through here, so a hostile body yields None for the caller to
+    turn into its own typed error, never a ``ValueError`` or ``RecursionError``.
+    """
+    try:
+        data = response.json()
+    except (ValueError, UnicodeError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None

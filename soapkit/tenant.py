@@ -201,7 +201,7 @@ class TenantDirectory:
             self._cache.pop(context_identifier, None)
 
     def _fetch(self, context_identifier: str, now: dt.datetime) -> TenantLocation:
-        from soapkit.http import send
+        from soapkit.http import json_object, send
 
         self.lookups += 1
         url = self.environment.state_url(context_identifier)
@@ -214,13 +214,20 @@ class TenantDirectory:
                 f"Tenant state lookup for {context_identifier} failed with HTTP {response.status_code}.",
                 body=response.text,
             )
-        try:
-            data = response.json()
-        except ValueError:
-            raise TenantError(f"Tenant state answer from {url} is not JSON.") from None
-        if not data or not data.get("Endpoint"):
+        data = json_object(response)
+        if data is None:
+            raise TenantError(f"Tenant state answer from {url} is not JSON (or not a JSON object).",
+                              hint="Check the environment (sod, qaonline, online or the sandbox's base URL).")
+        if not data.get("Endpoint"):
             raise TenantNotFound(f"Tenant {context_identifier} is unknown to {self.environment.base_url}.")
-        location = TenantLocation.from_json(data, now)
+        try:
+            location = TenantLocation.from_json(data, now)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            raise TenantError(f"Tenant state answer from {url} is malformed.",
+                              hint="Check the environment (sod, qaonline, online or the sandbox's base URL).") from None
+        if not isinstance(location.context_identifier, str) or not isinstance(location.endpoint, str):
+            raise TenantError(f"Tenant state answer from {url} is malformed (ContextIdentifier, Endpoint).",
+                              hint="Check the environment (sod, qaonline, online or the sandbox's base URL).")
         if location.context_identifier.lower() != context_identifier.lower():
             raise TenantError(f"State endpoint answered for {location.context_identifier}, not {context_identifier}.")
         return location

@@ -2,7 +2,11 @@
 
 :class:`SoapkitTransport` sees every exchange on the wire: it hands request and response to the
 recorder (if any) and turns HTTP statuses that carry no SOAP answer (401, 421, 429, 5xx without a
-fault, ...) and network failures into typed errors before zeep tries to parse them.
+fault, ...) and network failures into typed errors before zeep tries to parse them. It reads each answer
+in pieces and refuses one larger than ``max_response_bytes`` (so an endless or huge body costs bounded
+memory). :func:`soap_errors` turns whatever zeep or lxml raise about an answer (faults, malformed or
+unsafe XML: DTDs, entities, excessive depth, invalid UTF-8) into soapkit errors; messages never carry
+zeep's dump of the body.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from soapkit.errors import (
     HttpError,
     RateLimited,
     RequestTimeout,
+    ResponseRejected,
     SoapFault,
     WrongSubdomain,
 )
@@ -30,6 +35,10 @@ from soapkit.http import retry_after
 
 if TYPE_CHECKING:
     from soapkit.debug import Recorder
+
+#: The largest SOAP answer read (bytes); a larger one is refused with ResponseRejected.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 
 # Words with which SuperOffice (and the sandbox) say "your ticket/token is not (any longer) good".
 _CREDENTIAL_WORDS = ("credential", "ticket", "token", "authenticat", "unauthori", "not logged in", "expired")
@@ -43,18 +52,25 @@ def looks_like_credential_failure(*texts: str | None) -> bool:
 class SoapkitTransport(zeep.Transport):
     """A zeep transport with timeouts, wire-level recording and HTTP status mapping."""
 
-    def __init__(self, session: requests.Session, *, timeout: float = 30.0, recorder: Recorder | None = None):
+    def __init__(self, session: requests.Session, *, timeout: float = 30.0, recorder: Recorder | None = None,
+                 max_response_bytes: int = MAX_RESPONSE_BYTES):
         super().__init__(session=session, timeout=timeout, operation_timeout=timeout)
         self.recorder = recorder
+        self.max_response_bytes = max_response_bytes
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
         body = message.encode("utf-8") if isinstance(message, str) else message
         started = time.perf_counter()
         try:
-            response = self.session.post(address, data=body, headers=headers, timeout=self.operation_timeout)
+            response = self.session.post(address, data=body, headers=headers, timeout=self.operation_timeout,
+                                         stream=True)
+            _read_bounded(response, self.max_response_bytes, address)
         except requests.Timeout:
             self._record(address, headers, body, None, started)
             raise RequestTimeout(f"POST {address} timed out after {self.operation_timeout:g} s.") from None
+        except requests.exceptions.ContentDecodingError:
+            self._record(address, headers, body, None, started)
+            raise ResponseRejected(200, f"POST {address}: the answer's content encoding is corrupt.") from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:  # incl. a cut body
             self._record(address, headers, body, None, started)
             raise ConnectionFailed(f"POST {address} failed: {type(error).__name__}: {error}") from None
@@ -66,6 +82,39 @@ class SoapkitTransport(zeep.Transport):
                 response: requests.Response | None, started: float) -> None:
         if self.recorder is not None:
             self.recorder.record(address, headers, body, response, time.perf_counter() - started)
+
+
+def _read_bounded(response: requests.Response, limit: int, address: str) -> None:
+    """Read the body in pieces into ``response.content``, refusing more than ``limit`` bytes."""
+    if response.raw is None or getattr(response, "_content_consumed", False):  # already read (a replay, a test)
+        if len(response.content or b"") > limit:
+            raise ResponseRejected(response.status_code, f"POST {address}: the answer is larger than {limit} bytes.")
+        return
+    pieces, size = [], 0
+    try:
+        for piece in _pieces(response):
+            size += len(piece)
+            if size > limit:
+                raise ResponseRejected(response.status_code, f"POST {address}: the answer is larger than "
+                                       f"{limit} bytes; soapkit stopped reading it.")
+            pieces.append(piece)
+    finally:
+        response.close()
+    response._content = b"".join(pieces)
+    response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _pieces(response: requests.Response) -> Iterator[bytes]:
+    """The body in pieces; a read timeout while reading it stays a timeout (requests reports it as a
+    ConnectionError)."""
+    from urllib3.exceptions import ReadTimeoutError
+
+    try:
+        yield from response.iter_content(_READ_CHUNK)
+    except requests.ConnectionError as error:
+        if error.args and isinstance(error.args[0], ReadTimeoutError):
+            raise requests.exceptions.ReadTimeout(str(error)) from None
+        raise
 
 
 def _is_soap(response: requests.Response) -> bool:
@@ -103,16 +152,35 @@ def soap_errors() -> Iterator[None]:
             raise CredentialRejected(f"SOAP Fault: {fault.message}") from None
         raise SoapFault(f"SOAP Fault {fault.code or ''}: {fault.message}".replace("  ", " "),
                         code=fault.code, detail=detail) from None
-    except zeep.exceptions.TransportError as error:
-        raise HttpError(error.status_code, f"HTTP {error.status_code}: {error.message}",
-                        body=_text(error.content)) from None
-    except zeep.exceptions.XMLSyntaxError as error:
-        raise HttpError(200, f"The server's answer is not valid XML: {error}") from None
+    except zeep.exceptions.TransportError as error:  # its message embeds the whole body: never used
+        reason = str(error.message).split("\n", 1)[0][:300]  # what zeep found, before its dump of the body
+        raise ResponseRejected(error.status_code, f"HTTP {error.status_code}: the server's answer is not a "
+                               f"readable SOAP message ({reason}).", body=_text(error.content)) from None
     except zeep.exceptions.ValidationError as error:
         from soapkit.errors import ConfigurationError
 
         raise ConfigurationError(f"Invalid argument: {error}",
                                  hint="Check the parameter types with `soapkit describe`.") from None
+    except (zeep.exceptions.Error, etree.LxmlError, UnicodeError, RecursionError, MemoryError) as error:
+        raise ResponseRejected(200, f"The server's answer was refused: {_unsafe_answer_reason(error)}.") from None
+
+
+def _unsafe_answer_reason(error: BaseException) -> str:
+    """A short, bounded description of why an answer could not be read (never its content)."""
+    if isinstance(error, zeep.exceptions.DTDForbidden):
+        return "it contains a DTD"
+    if isinstance(error, zeep.exceptions.EntitiesForbidden):
+        return "it declares entities"
+    if isinstance(error, zeep.exceptions.ExternalReferenceForbidden):
+        return "it refers to an external resource"
+    if isinstance(error, RecursionError):
+        return "it is nested too deeply"
+    if isinstance(error, MemoryError):
+        return "it is too large"
+    if isinstance(error, UnicodeError):
+        return "it is not valid UTF-8"
+    detail = error.message if isinstance(error, zeep.exceptions.Error) else str(error)
+    return f"{type(error).__name__}: {str(detail)[:300]}"
 
 
 def _text(content: Any) -> str:

@@ -131,14 +131,14 @@ def test_unreadable_entry_is_logged_and_treated_as_empty(
     cache.set(KEY, issued())
     path = cache.entry_path(KEY)
     if os.geteuid() == 0:  # root reads a 0000 file anyway: make the read fail as it would for a user
-        original = Path.read_bytes
+        original = os.open
 
-        def denied(self: Path) -> bytes:
-            if self == path:
+        def denied(target: object, *args: object, **kwargs: object) -> int:
+            if Path(os.fspath(target)) == path:  # type: ignore[arg-type]
                 raise PermissionError(13, "Permission denied")
-            return original(self)
+            return original(target, *args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(Path, "read_bytes", denied)
+        monkeypatch.setattr(os, "open", denied)
     else:
         path.chmod(0)
     with caplog.at_level(logging.WARNING, logger="soapkit.credentials.cache"):

@@ -35,7 +35,7 @@ def is_capture(text: str) -> bool:
         return False
     try:
         document = json.loads(stripped)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return True  # JSON-looking but broken: let parse_capture say precisely what is wrong
     return isinstance(document, dict) and (document.get("format") == CAPTURE_FORMAT or "exchanges" in document)
 

@@ -122,11 +122,12 @@ def read_secret_file(path: Path, key: str, source: str) -> str:
                                  hint="Check the file's owner and permissions.") from None
     if not text:
         raise ConfigurationError(f"{where}: the file {path} is empty.")
-    _warn_if_readable_by_others(path, where)
+    warn_if_readable_by_others(path, where)
     return text
 
 
-def _warn_if_readable_by_others(path: Path, where: str) -> None:
+def warn_if_readable_by_others(path: Path, where: str) -> None:
+    """Log a warning when a file holding a secret (a client secret, a private key) is readable by others."""
     try:
         mode = stat.S_IMODE(path.expanduser().stat().st_mode)
     except OSError:

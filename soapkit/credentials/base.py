@@ -21,7 +21,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from soapkit.errors import CacheLockTimeout, CredentialRejected, SoapkitError
+from soapkit.errors import CacheError, CacheLockTimeout, CacheUnavailable, CredentialRejected, SoapkitError
 from soapkit.redaction import mask
 
 if TYPE_CHECKING:
@@ -236,10 +236,10 @@ class Credential(abc.ABC):
             try:
                 with cache_lock(self.cache, key):
                     return self._serve(key, self._refresh_locked(context, key))
-            except CacheLockTimeout:
+            except (CacheLockTimeout, CacheUnavailable) as error:
                 if cached is not None and cached.usable(self._clock()):
-                    logger.warning("%s: the cache lock is busy; using the cached credential until it expires.",
-                                   self._label(context))
+                    logger.warning("%s: the cache lock is busy or unreachable (%s); using the cached credential "
+                                   "until it expires.", self._label(context), type(error).__name__)
                     return self._serve(key, cached)
                 raise
 
@@ -259,7 +259,11 @@ class Credential(abc.ABC):
                                self._label(context), type(error).__name__, error.message)
                 return cached  # proactive refresh failed, but what we hold is still good
             raise
-        self.cache.set(key, fresh)
+        try:
+            self.cache.set(key, fresh)
+        except CacheError as error:  # the credential is good; only sharing it failed
+            logger.warning("%s: could not store the fresh credential in the cache (%s: %s); using it anyway.",
+                           self._label(context), type(error).__name__, error.message)
         return fresh
 
     def _serve(self, key: str, issued: IssuedCredential | None) -> IssuedCredential:

@@ -5,6 +5,12 @@ Rules: RS256 only; issuer and audience checked; expiry with a small leeway; the 
 not seen before may refresh the keys once ``new_kid_refresh_interval`` (1 s) has passed since the last
 fetch, so a rotation is picked up at once; a kid already looked for in vain waits for
 ``min_refresh_interval`` (30 s). A flood of made-up kids therefore costs at most one fetch a second.
+
+Everything about a token is hostile until its signature verifies: a token longer than :data:`MAX_TOKEN_CHARS`,
+a header or payload that is not a JSON object, a ``kid`` that is not a short string, a ``crit`` header, or
+``exp``/``nbf``/``iat`` that are not numbers are refused, and every error pyjwt raises becomes a
+:class:`~soapkit.errors.TokenValidationError`. A system-user token must also carry a ticket that is a string
+starting ``7T:`` and a ``ctx`` claim naming the tenant it was asked for (:func:`check_system_user_claims`).
 """
 
 from __future__ import annotations
@@ -19,14 +25,20 @@ import requests
 from jwt.algorithms import RSAAlgorithm
 
 from soapkit.errors import CredentialError, HttpError, TokenValidationError
-from soapkit.http import send
+from soapkit.http import json_object, send
 
 ALLOWED_ALGORITHMS = ("RS256",)
 SYSTEM_USER_ISSUER = "SuperOffice AS"
 CLAIM_PREFIX = "http://schemes.superoffice.net/identity/"
 TICKET_CLAIM = CLAIM_PREFIX + "ticket"
 SERIAL_CLAIM = CLAIM_PREFIX + "serial"
+CTX_CLAIM = CLAIM_PREFIX + "ctx"
 DEFAULT_LEEWAY = 60.0
+#: Longest token looked at (characters); real SuperOffice JWTs are 1-3 KB.
+MAX_TOKEN_CHARS = 16 * 1024
+#: Longest ``kid`` accepted (SuperOffice's are 40 hex digits).
+MAX_KID_CHARS = 128
+_NUMERIC_CLAIMS = ("exp", "nbf", "iat")
 
 
 def claim(name: str) -> str:
@@ -88,15 +100,24 @@ class JwksCache:
         response = send(self._session, "GET", self.url, timeout=self._timeout)
         if response.status_code != 200:
             raise HttpError(response.status_code, f"Fetching JWKS {self.url} failed: HTTP {response.status_code}.")
-        try:
-            entries = response.json()["keys"]
-        except (ValueError, KeyError, TypeError):
-            raise CredentialError(f"{self.url} did not return a JWKS document.") from None
-        keys = {}
-        for entry in entries:
-            if entry.get("kty") == "RSA" and entry.get("kid"):
-                keys[entry["kid"]] = RSAAlgorithm.from_jwk(entry)
-        self._keys = keys
+        entries = (json_object(response) or {}).get("keys")
+        if not isinstance(entries, list):
+            raise CredentialError(f"{self.url} did not return a JWKS document.",
+                                  hint="Check the environment: its /login/.well-known/jwks must list the keys.")
+        self._keys = {entry["kid"]: key for entry in entries if (key := _rsa_key(entry)) is not None}
+
+
+def _rsa_key(entry: Any) -> Any:
+    """The public key of one JWKS entry; None for anything that is not a usable RSA key with a short kid."""
+    if not isinstance(entry, dict) or entry.get("kty") != "RSA":
+        return None
+    kid = entry.get("kid")
+    if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_CHARS:
+        return None
+    try:
+        return RSAAlgorithm.from_jwk(entry)
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        return None
 
 
 def validate_jwt(
@@ -113,52 +134,94 @@ def validate_jwt(
     ``audience`` may be a function of the (not yet trusted) claims, for tokens whose audience is
     derived from one of their own claims, like ``spn:{serial}`` on system-user tokens.
     """
+    if not isinstance(token, str) or not token:
+        raise TokenValidationError("The token is empty or not text.")
+    if len(token) > MAX_TOKEN_CHARS:
+        raise TokenValidationError(f"The token is longer than {MAX_TOKEN_CHARS} characters.")
     try:
-        header = jwt.get_unverified_header(token)
-    except jwt.DecodeError as error:
-        raise TokenValidationError(f"The token is not a JWT: {error}") from None
-    algorithm = header.get("alg")
-    if algorithm not in ALLOWED_ALGORITHMS:
-        raise TokenValidationError(f"JWT algorithm {algorithm!r} is not allowed; only RS256 is accepted.")
-    kid = header.get("kid")
-    if not kid:
-        raise TokenValidationError("The JWT header has no kid, so its signing key cannot be chosen.")
-    if callable(audience):
-        unverified = jwt.decode(token, options={"verify_signature": False})
-        audience = audience(unverified)
-    key = jwks.key(kid)
-    try:
-        return jwt.decode(
+        kid = _checked_header_kid(jwt.get_unverified_header(token))
+        if callable(audience):
+            audience = audience(jwt.decode(token, options={"verify_signature": False}))
+        claims = jwt.decode(
             token,
-            key,
+            jwks.key(kid),
             algorithms=list(ALLOWED_ALGORITHMS),
             issuer=issuer,
             audience=audience,
             leeway=leeway,
             options={"require": list(required)},
         )
-    except jwt.ExpiredSignatureError:
-        raise TokenValidationError("The JWT has expired.") from None
-    except jwt.InvalidIssuerError:
-        raise TokenValidationError(f"The JWT issuer is not {issuer!r}.") from None
-    except jwt.InvalidAudienceError:
-        raise TokenValidationError(f"The JWT audience is not {audience!r}.") from None
-    except jwt.InvalidSignatureError:
-        raise TokenValidationError("The JWT signature does not verify: the token was altered or forged.") from None
     except jwt.PyJWTError as error:
-        raise TokenValidationError(f"The JWT is invalid: {error}") from None
+        raise _validation_error(error, issuer, audience) from None
+    except (ValueError, TypeError, RecursionError) as error:  # a malformed part pyjwt did not classify
+        raise TokenValidationError(f"The JWT is malformed ({type(error).__name__}).") from None
+    _check_numeric_claims(claims)
+    return claims
+
+
+def _checked_header_kid(header: Any) -> str:
+    if not isinstance(header, dict):
+        raise TokenValidationError("The JWT header is not a JSON object.")
+    algorithm = header.get("alg")
+    if algorithm not in ALLOWED_ALGORITHMS:
+        raise TokenValidationError(f"JWT algorithm {str(algorithm)[:40]!r} is not allowed; only RS256 is accepted.")
+    if "crit" in header:
+        raise TokenValidationError("The JWT header lists critical extensions (crit), which soapkit does not support.")
+    kid = header.get("kid")
+    if not kid:
+        raise TokenValidationError("The JWT header has no kid, so its signing key cannot be chosen.")
+    if not isinstance(kid, str) or len(kid) > MAX_KID_CHARS or not kid.isprintable():
+        raise TokenValidationError(f"The JWT kid is not a short printable string (at most {MAX_KID_CHARS}).")
+    return kid
+
+
+def _check_numeric_claims(claims: dict[str, Any]) -> None:
+    for name in _NUMERIC_CLAIMS:
+        value = claims.get(name)
+        if name in claims and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise TokenValidationError(f"The JWT claim {name!r} is not a number.")
+
+
+def _validation_error(error: jwt.PyJWTError, issuer: str, audience: Any) -> TokenValidationError:
+    if isinstance(error, jwt.ExpiredSignatureError):
+        return TokenValidationError("The JWT has expired.")
+    if isinstance(error, jwt.InvalidIssuerError):
+        return TokenValidationError(f"The JWT issuer is not {issuer!r}.")
+    if isinstance(error, jwt.InvalidAudienceError):
+        return TokenValidationError(f"The JWT audience is not {audience!r}.")
+    if isinstance(error, jwt.InvalidSignatureError):
+        return TokenValidationError("The JWT signature does not verify: the token was altered or forged.")
+    if isinstance(error, jwt.DecodeError):
+        return TokenValidationError(f"The token is not a well-formed JWT: {str(error)[:200]}")
+    return TokenValidationError(f"The JWT is invalid: {str(error)[:200]}")
 
 
 def system_user_audience(claims: dict[str, Any]) -> str:
     serial = claims.get(SERIAL_CLAIM)
-    if not serial:
+    if not serial or not isinstance(serial, (str, int)) or isinstance(serial, bool):
         raise TokenValidationError(f"The system-user JWT has no {SERIAL_CLAIM} claim to derive its audience from.")
     return f"spn:{serial}"
 
 
-def validate_system_user_jwt(token: str, jwks: JwksCache, *, leeway: float = DEFAULT_LEEWAY) -> dict[str, Any]:
-    """Validate a PartnerSystemUserService JWT: RS256, issuer ``SuperOffice AS``, audience ``spn:{serial}``."""
+def validate_system_user_jwt(token: str, jwks: JwksCache, *, context_identifier: str | None = None,
+                             leeway: float = DEFAULT_LEEWAY) -> dict[str, Any]:
+    """Validate a PartnerSystemUserService JWT: RS256, issuer ``SuperOffice AS``, audience ``spn:{serial}``,
+    a ``7T:`` ticket and a ``ctx`` claim, equal to ``context_identifier`` (the tenant it was asked for) when
+    given; :class:`~soapkit.credentials.system_user.SystemUser` always gives it."""
     claims = validate_jwt(token, jwks, issuer=SYSTEM_USER_ISSUER, audience=system_user_audience, leeway=leeway)
-    if not claims.get(TICKET_CLAIM):
-        raise TokenValidationError(f"The system-user JWT carries no {TICKET_CLAIM} claim.")
+    check_system_user_claims(claims, context_identifier)
     return claims
+
+
+def check_system_user_claims(claims: dict[str, Any], context_identifier: str | None) -> str:
+    """The ticket of verified system-user claims (JWT or SAML), after checking it and the tenant they name."""
+    ticket = claims.get(TICKET_CLAIM)
+    if not isinstance(ticket, str) or not ticket.startswith("7T:") or len(ticket) <= 3:
+        raise TokenValidationError(f"The system-user token carries no {TICKET_CLAIM} claim that is a 7T: ticket.")
+    tenant = claims.get(CTX_CLAIM)
+    if not isinstance(tenant, str) or not tenant:
+        raise TokenValidationError(f"The system-user token has no {CTX_CLAIM} claim naming its tenant.")
+    if context_identifier is not None and tenant.lower() != context_identifier.lower():
+        raise TokenValidationError(f"The token was issued for {tenant[:64]!r}, not {context_identifier}.",
+                                   hint="The answer belongs to another tenant: check the context identifier.")
+    return ticket

@@ -101,7 +101,7 @@ def private_key_to_pem(key: rsa.RSAPrivateKey) -> str:
     ).decode("ascii")
 
 
-def _read_source(source: str | bytes | os.PathLike[str]) -> bytes:
+def _read_source(source: str | bytes | os.PathLike[str], *, secret: bool = False) -> bytes:
     if isinstance(source, bytes):
         return source
     text = os.fspath(source)
@@ -109,7 +109,7 @@ def _read_source(source: str | bytes | os.PathLike[str]) -> bytes:
         return text.encode("utf-8")
     path = Path(text).expanduser()
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise KeyFormatError(
             f"Private key file {path} does not exist.",
@@ -117,13 +117,18 @@ def _read_source(source: str | bytes | os.PathLike[str]) -> bytes:
         ) from None
     except OSError as error:
         raise KeyFormatError(f"Cannot read private key file {path}: {error.strerror}.") from None
+    from soapkit.config.settings import warn_if_readable_by_others  # here: config imports credentials
+
+    if secret:
+        warn_if_readable_by_others(path, "private key")
+    return data
 
 
 def load_private_key(source: KeySource, password: bytes | None = None) -> rsa.RSAPrivateKey:
     """Load an RSA private key from PEM or ``<RSAKeyValue>`` XML: text, bytes or a file path."""
     if isinstance(source, rsa.RSAPrivateKey):
         return source
-    data = _read_source(source).lstrip(b"\xef\xbb\xbf").strip()
+    data = _read_source(source, secret=True).lstrip(b"\xef\xbb\xbf").strip()
     if data.startswith(b"<"):
         return private_key_from_xml(data)
     if b"-----BEGIN" in data:

@@ -58,7 +58,7 @@ _RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 _SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 _EXCL_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 _ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-_ID_ATTRIBUTES = ("ID", "Id", "id")
+_ID_ATTRIBUTES = ("ID", "Id", "id", "{http://www.w3.org/XML/1998/namespace}id")
 
 
 def _saml(name: str) -> str:
@@ -100,10 +100,15 @@ def validate_saml_assertion(
     now: float | None = None,
 ) -> dict[str, Any]:
     """Verify a base64 signed ``saml:Assertion`` and return its claims; see the module docstring."""
-    assertion = parse_assertion(decode_token(token))
-    signature = _single_signature(assertion)
-    _check_signed_info(signature, assertion)
-    _verify(signature, assertion, _signing_key(signature, jwks))
+    try:
+        assertion = parse_assertion(decode_token(token))
+        signature = _single_signature(assertion)
+        _check_signed_info(signature, assertion)
+        _verify(signature, assertion, _signing_key(signature, jwks))
+    except xmlsec.Error:  # anything xmlsec refuses (an ID it cannot register, a broken key or transform)
+        raise _fail("xmlsec refused the signature or the IDs it covers.") from None
+    except (ValueError, TypeError, RecursionError, etree.LxmlError) as error:
+        raise _fail(f"it cannot be read ({type(error).__name__}).") from None
     claims = _read_claims(assertion)  # only the element the signature was verified over
     _check_issuer(claims, issuer)
     _check_time(assertion, time.time() if now is None else now, leeway, claims)

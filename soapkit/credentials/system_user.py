@@ -13,12 +13,12 @@ from typing import Any, Literal
 
 from soapkit.catalog import PARTNER_SERVICE
 from soapkit.credentials.base import AuthContext, Credential, CredentialCache, IssuedCredential, fingerprint
-from soapkit.credentials.jwt_validation import CLAIM_PREFIX, TICKET_CLAIM, validate_system_user_jwt
+from soapkit.credentials.jwt_validation import CLAIM_PREFIX, check_system_user_claims, validate_system_user_jwt
 from soapkit.credentials.keys import KeySource, load_private_key
 from soapkit.credentials.signing import sign_system_token
-from soapkit.errors import AuthenticationFailed, ConfigurationError, CredentialError, TokenValidationError
+from soapkit.errors import AuthenticationFailed, ConfigurationError, CredentialError
 from soapkit.headers import SuperOfficeHeaders
-from soapkit.http import send
+from soapkit.http import json_object, send
 from soapkit.transport import SoapkitTransport, soap_errors
 
 ExchangeMethod = Literal["soap", "rest"]
@@ -98,12 +98,11 @@ def _exchange_rest(context: AuthContext, signed: str, token_type: str) -> tuple[
     }
     response = send(context.session, "POST", context.environment.partner_rest_url, json=payload,
                     timeout=context.timeout)
-    try:
-        data: dict[str, Any] = response.json()
-    except ValueError:
+    data = json_object(response)
+    if data is None:
         raise AuthenticationFailed(
-            f"PartnerSystemUserService (REST) answered HTTP {response.status_code} without JSON."
-        ) from None
+            f"PartnerSystemUserService (REST) answered HTTP {response.status_code} without a JSON object."
+        )
     return bool(data.get("IsSuccessful")), data.get("Token"), data.get("ErrorMessage")
 
 
@@ -146,19 +145,15 @@ class SystemUser(Credential):
     def fetch(self, context: AuthContext) -> IssuedCredential:
         token = exchange_signed_token(context, self.sign(), method=self.method, token_type=self.token_type)
         claims = self._validate(token, context)
-        ticket = claims.get(TICKET_CLAIM)
-        if not ticket:
-            raise TokenValidationError("The token carries no ticket claim.")
-        tenant = claims.get(CLAIM_PREFIX + "ctx")
-        if tenant and str(tenant).lower() != context.context_identifier.lower():
-            raise TokenValidationError(f"The token was issued for {tenant}, not {context.context_identifier}.")
+        ticket = check_system_user_claims(claims, context.context_identifier)
         # The system_token claim is the system-user token itself: a secret that has no business in a cache.
         kept = {name: value for name, value in claims.items() if name != SYSTEM_TOKEN_CLAIM}
-        return IssuedCredential(str(ticket), self._clock() + self.reuse_for, kept)
+        return IssuedCredential(ticket, self._clock() + self.reuse_for, kept)
 
     def _validate(self, token: str, context: AuthContext) -> dict[str, Any]:
         if self.token_type == "Jwt":
-            return validate_system_user_jwt(token, context.jwks, leeway=self.leeway)
+            return validate_system_user_jwt(token, context.jwks, context_identifier=context.context_identifier,
+                                            leeway=self.leeway)
         if self._saml_validator is None:
             try:
                 from soapkit.credentials.saml import validate_system_user_saml

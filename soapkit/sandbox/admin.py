@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from soapkit.sandbox.faults import FaultSpecError
-from soapkit.sandbox.web import Request, Response, Router
+from soapkit.sandbox.web import Request, Response, Router, parse_json
 from soapkit.tenant import TenantState
 
 if TYPE_CHECKING:
@@ -56,7 +56,8 @@ def register_routes(router: Router, sandbox: Sandbox) -> None:
             if not token or not hmac.compare_digest(token.encode(), sandbox.admin_token.encode()):
                 return Response.text(401, f"Send the admin_token of sandbox.json in {TOKEN_HEADER}.")
             try:
-                body = json.loads(request.body or b"{}")
+                body = parse_json(request.body or b"{}", max_bytes=sandbox.settings.max_json_bytes,
+                                  max_depth=sandbox.settings.max_json_depth)
                 if not isinstance(body, dict):
                     raise ValueError("not an object")
                 return handler(body, **kwargs)

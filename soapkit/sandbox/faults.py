@@ -13,6 +13,11 @@ status (text/plain) without running the handler; ``drop`` closes the connection 
 then closes; ``expire-credential`` expires the ticket or token the request carries (SOAP
 ``Credentials/Ticket`` or ``Authorization: Bearer``) before it is handled; ``rate-limit=2s`` answers
 HTTP 429 with ``Retry-After: 2``.
+
+A rule's ``path`` is a regular expression from whoever can reach the admin endpoint, searched in every
+request path, so it must not be able to freeze the sandbox: at most :data:`MAX_PATH_PATTERN_CHARS`
+characters, at most one quantifier (so no nested or adjacent ones that backtrack), no backreferences or
+lookarounds; it is searched in the first :data:`MAX_SEARCHED_PATH_CHARS` characters of the path.
 """
 
 from __future__ import annotations
@@ -24,6 +29,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+try:
+    import re._parser as _regex_parser  # Python 3.11+
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _regex_parser
 
 from soapkit.sandbox.backend import Backend
 from soapkit.sandbox.web import Request, Response
@@ -33,6 +44,9 @@ KINDS = ("latency", "status", "drop", "truncate", "expire-credential", "rate-lim
 # Per-sandbox rules apply to agent calls unless given another path pattern (state lookups and the
 # ticket exchange keep working, so a client can recover).
 DEFAULT_PATH = r"/Remote/"
+
+MAX_PATH_PATTERN_CHARS = 200
+MAX_SEARCHED_PATH_CHARS = 1024
 
 _TICKET = re.compile(rb"<(?:[\w.-]+:)?Ticket(?:\s[^>]*)?>\s*([^<\s]+)\s*</", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$", re.IGNORECASE)
@@ -100,6 +114,40 @@ def parse_fault(text: str) -> Fault:
     raise FaultSpecError(f"Unknown fault {name.strip()!r}; known: {', '.join(KINDS)}.")
 
 
+def check_path_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a rule's path pattern after checking it cannot backtrack badly (see the module docstring)."""
+    if not isinstance(pattern, str) or len(pattern) > MAX_PATH_PATTERN_CHARS:
+        raise FaultSpecError(f"the path pattern must be a string of at most {MAX_PATH_PATTERN_CHARS} characters.")
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+        parsed = _regex_parser.parse(pattern)
+    except (re.error, RecursionError, OverflowError) as error:
+        raise FaultSpecError(f"the path pattern is not a regular expression: {str(error)[:120]}") from None
+    repeats = _count_repeats(parsed)
+    if repeats > 1:
+        raise FaultSpecError("the path pattern may use at most one quantifier (*, +, ?, {m,n}); "
+                             "nested or repeated quantifiers can freeze the sandbox.")
+    return compiled
+
+
+def _count_repeats(parsed: Any) -> int:
+    """Quantifiers in a parsed pattern; refuses what a backtracking matcher cannot bound."""
+    count = 0
+    for op, argument in parsed:
+        name = str(op)
+        if name in ("GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT", "ATOMIC_GROUP", "POSSESSIVE_REPEAT"):
+            raise FaultSpecError(f"the path pattern may not use {name.lower().replace('_', ' ')}s.")
+        if name in ("MAX_REPEAT", "MIN_REPEAT"):
+            if "BRANCH" in str(list(argument[2])):  # (a|a)* backtracks exponentially
+                raise FaultSpecError("the path pattern may not repeat a group with alternatives.")
+            count += 1 + _count_repeats(argument[2])
+        elif name == "SUBPATTERN":
+            count += _count_repeats(argument[-1])
+        elif name == "BRANCH":
+            count += sum(_count_repeats(branch) for branch in argument[1])
+    return count
+
+
 def parse_faults(text: str) -> list[Fault]:
     return [parse_fault(part) for part in re.split(r"[,;]", text) if part.strip()]
 
@@ -130,7 +178,7 @@ class Faults:
         """Add one rule per fault in ``spec`` (``"latency=50ms, status=503"``); returns them."""
         if not 0.0 <= probability <= 1.0:
             raise FaultSpecError("probability must be between 0 and 1.")
-        re.compile(path)
+        check_path_pattern(path)
         faults = [spec] if isinstance(spec, Fault) else parse_faults(spec)
         rules = [FaultRule(fault, probability, path, times) for fault in faults]
         with self._lock:
@@ -153,6 +201,7 @@ class Faults:
     def draw(self, path: str) -> list[Fault]:
         """The faults that fire for a request on ``path`` (one random draw per matching rule, in order)."""
         chosen = []
+        path = path[:MAX_SEARCHED_PATH_CHARS]
         with self._lock:
             for rule in self._rules:
                 if rule.times is not None and rule.times <= 0:

@@ -19,7 +19,6 @@ SOAP at ``/login/services/PartnerSystemUserService.svc`` and REST at
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from soapkit.sandbox import soap
 from soapkit.sandbox.backend import Backend
 from soapkit.sandbox.saml import signed_assertion_base64
 from soapkit.sandbox.tenants import Tenant
-from soapkit.sandbox.web import Request, Response
+from soapkit.sandbox.web import Request, Response, parse_json
 from soapkit.sandbox.wsdl_docs import WsdlDocuments
 
 log = logging.getLogger(__name__)
@@ -205,8 +204,9 @@ class PartnerService:
     def rest(self, request: Request) -> Response:
         log_fields = {"operation": f"{SERVICE}.{OPERATION} (REST)"}
         try:
-            data = json.loads(request.body.decode("utf-8") or "null")
-        except (UnicodeDecodeError, ValueError):
+            data = parse_json(request.body or b"null", max_bytes=self.backend.settings.max_json_bytes,
+                              max_depth=self.backend.settings.max_json_depth)
+        except ValueError:
             data = None
         if not isinstance(data, dict):
             return Response.json(400, {"IsSuccessful": False, "Token": None,

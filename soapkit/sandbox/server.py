@@ -3,11 +3,16 @@
 Each connection gets a daemon thread; idle keep-alive connections close after ``idle_timeout``; on
 stop, open connections are shut down so no thread lingers. The listen backlog is large enough for
 bursts of many clients at once.
+
+Hostile clients are bounded: a request head must arrive within ``idle_timeout + request_head_timeout``
+and its body within ``request_body_timeout`` however slowly the bytes trickle (a deadline, not a per-read
+timeout), and at most ``max_connections`` connections are served at once; one more is answered 503.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import socket
 import sys
@@ -26,6 +31,27 @@ from soapkit.sandbox.web import Request, Response
 log = logging.getLogger(__name__)
 
 App = Callable[[Request], Response]
+
+_BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 52\r\n"
+         b"Connection: close\r\n\r\nThe soapkit sandbox has too many open connections.\r\n")
+
+
+class DeadlineReader(socket.SocketIO):
+    """A socket reader that gives up at an absolute deadline, however slowly the bytes trickle in."""
+
+    def __init__(self, sock: socket.socket, idle_timeout: float) -> None:
+        super().__init__(sock, "rb")
+        self._socket = sock
+        self._idle_timeout = idle_timeout
+        self.deadline: float | None = None
+
+    def readinto(self, buffer: Any) -> int | None:
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("request deadline passed")
+            self._socket.settimeout(min(self._idle_timeout, remaining))
+        return super().readinto(buffer)
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -49,10 +75,22 @@ class SandboxHTTPServer(ThreadingHTTPServer):
     def process_request(self, request: Any, client_address: Any) -> None:
         """One daemon thread per connection, named after the port (so a test or a debugger can find them)."""
         with self._connections_lock:
-            self._connections.add(request)
+            busy = len(self._connections) >= self.settings.max_connections
+            if not busy:
+                self._connections.add(request)
+        if busy:
+            self._refuse(request)
+            return
         thread = threading.Thread(target=self.process_request_thread, args=(request, client_address),
                                   name=self.connection_thread_name, daemon=True)
         thread.start()
+
+    def _refuse(self, request: Any) -> None:
+        log.warning("sandbox: refusing a connection: %d are open (max_connections)", self.settings.max_connections)
+        with contextlib.suppress(OSError):
+            request.settimeout(1.0)
+            request.sendall(_BUSY)
+        super().shutdown_request(request)
 
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
@@ -61,7 +99,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away before its answer (a timeout, an injected fault) is not an error."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
             log.debug("sandbox: client %s went away before its answer", client_address)
             return
         super().handle_error(request, client_address)
@@ -89,6 +127,13 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         self.connection.settimeout(self.server.settings.idle_timeout)
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._reader = DeadlineReader(self.connection, self.server.settings.idle_timeout)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        settings = self.server.settings
+        self._reader.deadline = time.monotonic() + settings.idle_timeout + settings.request_head_timeout
+        super().handle_one_request()
 
     def do_GET(self) -> None:
         self._handle()
@@ -139,7 +184,20 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             limit = self.server.settings.max_request_bytes
             self._send(Response.text(413, f"The request body is larger than {limit} bytes (or has a bad length)."))
             return None
-        return self.rfile.read(length) if length else b""
+        if not length:
+            return b""
+        self._reader.deadline = time.monotonic() + self.server.settings.request_body_timeout
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            body = b""
+        self._reader.deadline = None
+        self.connection.settimeout(self.server.settings.idle_timeout)
+        if len(body) < length:  # the client stopped sending, or sent too slowly
+            self.close_connection = True
+            self._send(Response.text(408, "The request body did not arrive in time."))
+            return None
+        return body
 
     def _send(self, response: Response) -> None:
         try:

@@ -30,6 +30,15 @@ class SandboxSettings:
     max_request_bytes: int = 4 * 1024 * 1024
     # Idle keep-alive connections are closed after this many seconds.
     idle_timeout: float = 30.0
+    # A request head must be complete this long after the connection started waiting for it (on top of
+    # idle_timeout), and a body this long after its head: a client trickling bytes cannot hold a thread.
+    request_head_timeout: float = 10.0
+    request_body_timeout: float = 30.0
+    # Connections served at once; one more is answered 503 and closed (each connection holds a thread).
+    max_connections: int = 128
+    # JSON request bodies (REST exchange, admin): larger or deeper ones are answered HTTP 400.
+    max_json_bytes: int = 1024 * 1024
+    max_json_depth: int = 32
     clock: Callable[[], dt.datetime] = field(default=utc_now)
 
     def now(self) -> dt.datetime:

@@ -67,6 +67,41 @@ class Response:
 
 Handler = Callable[..., Response]
 
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+
+
+class BadJson(ValueError):
+    """A JSON request body that is not UTF-8 JSON, or is too large or too deeply nested."""
+
+
+def parse_json(data: bytes, *, max_bytes: int = MAX_JSON_BYTES, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """The JSON value of a request body, refusing hostile shapes with :class:`BadJson` (answered HTTP 400)."""
+    if len(data) > max_bytes:
+        raise BadJson(f"the JSON body is larger than {max_bytes} bytes")
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadJson("the body is not UTF-8") from None
+    except RecursionError:
+        raise BadJson(f"the JSON body is nested more than {max_depth} levels deep") from None
+    except ValueError as error:
+        raise BadJson(f"the body is not JSON ({str(error)[:120]})") from None
+    if _depth(value) > max_depth:
+        raise BadJson(f"the JSON body is nested more than {max_depth} levels deep")
+    return value
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value, without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        deepest = max(deepest, level)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        pending.extend((child, level + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
 
 class Router:
     """Maps (method, path pattern) to handlers; named groups of the pattern become keyword arguments."""

@@ -5,6 +5,12 @@ temporary file in the same folder that is then renamed over the entry (``os.repl
 crash never sees half an entry. ``lock(key)`` takes an exclusive ``flock`` on ``<hash>.lock``: the lock
 dies with its process, so a crashed holder never blocks the others. An entry that cannot be read or
 parsed is logged (without its content) and treated as missing; it is overwritten by the next fetch.
+
+On a host shared with other users the cache trusts nothing it did not create: the folder must be owned by
+this user, not writable by group or others, and not a symlink (otherwise :class:`CacheError` says how to
+fix it). Entries and locks are opened with ``O_NOFOLLOW | O_NONBLOCK``; only a regular file owned by this
+user and at most :data:`MAX_ENTRY_BYTES` long is an entry, anything else (a FIFO, a folder, a symlink,
+someone else's file) is logged and treated as missing.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ FILE_MODE = 0o600
 TEMP_PREFIX = ".tmp-"
 # Temporary files older than this are leftovers of a crashed writer (a write takes milliseconds).
 STALE_TEMP_AGE = 600.0
+#: The largest entry read (bytes); a real one is about 1 KB.
+MAX_ENTRY_BYTES = 256 * 1024
+_OPEN_FLAGS = os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 class FileCache:
@@ -65,11 +74,14 @@ class FileCache:
     def get(self, key: str) -> IssuedCredential | None:
         path = self.entry_path(key)
         try:
-            data = path.read_bytes()
+            data = _read_entry(path)
         except FileNotFoundError:
             return None
         except OSError as error:
             _warn(CacheCorrupted(f"Cannot read credential cache entry {path}: {error.strerror}."))
+            return None
+        except CacheCorrupted as error:
+            _warn(error)
             return None
         try:
             return self._codec.decode(key, data, f"Credential cache entry {path}")
@@ -91,10 +103,7 @@ class FileCache:
     def lock(self, key: str) -> Iterator[None]:
         """Exclusive across threads and processes, for as long as the ``with`` block runs."""
         path = self.directory / f"{_digest(key)}.lock"
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        except OSError as error:
-            raise CacheError(f"Cannot open cache lock file {path}: {error.strerror}.") from None
+        fd = _open_lock_file(path)
         try:
             self._acquire(fd, path)
             try:
@@ -112,15 +121,11 @@ class FileCache:
     def _prepare_directory(self) -> None:
         try:
             _make_private_folders(self.directory)
-            mode = stat.S_IMODE(self.directory.stat().st_mode)
+            info = os.lstat(self.directory)
         except OSError as error:
             raise CacheError(f"Cannot create the credential cache folder {self.directory}: {error.strerror}.",
                              hint="Choose a folder this user can write (SOAPKIT_CACHE=file:PATH).") from None
-        if not self.directory.is_dir():
-            raise CacheError(f"The credential cache path {self.directory} is not a folder.")
-        if mode & 0o077:
-            logger.warning("Credential cache folder %s is accessible to other users (mode %o); its entries are "
-                           "0600, but consider `chmod 700 %s`.", self.directory, mode, self.directory)
+        _check_folder_is_private(self.directory, info)
 
     def _sweep_temp_files(self) -> None:
         cutoff = time.time() - STALE_TEMP_AGE
@@ -161,6 +166,74 @@ class FileCache:
                 raise CacheLockTimeout(f"Waited {self.lock_timeout:g} s for the credential cache lock {path}.")
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
+
+
+def _check_folder_is_private(directory: Path, info: os.stat_result) -> None:
+    """Refuse a folder another user could use to read, plant or swap entries."""
+    fix = "Remove it and let soapkit create it, or choose another folder (SOAPKIT_CACHE=file:PATH)."
+    if stat.S_ISLNK(info.st_mode):
+        raise CacheError(f"The credential cache folder {directory} is a symlink; soapkit does not follow it.",
+                         hint=f"Point the cache at the real folder. {fix}")
+    if not stat.S_ISDIR(info.st_mode):
+        raise CacheError(f"The credential cache path {directory} is not a folder.", hint=fix)
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise CacheError(f"The credential cache folder {directory} belongs to another user (uid {info.st_uid}).",
+                         hint=fix)
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o022:
+        raise CacheError(f"Other users can write to the credential cache folder {directory} (mode {mode:o}).",
+                         hint=f"Run `chmod 700 {directory}` if you created it yourself. {fix}")
+    if mode & 0o077:
+        logger.warning("Credential cache folder %s is accessible to other users (mode %o); its entries are "
+                       "0600, but consider `chmod 700 %s`.", directory, mode, directory)
+
+
+def _read_entry(path: Path) -> bytes:
+    """The bytes of a regular file owned by this user, never following a symlink or blocking on a FIFO."""
+    fd = os.open(path, os.O_RDONLY | _OPEN_FLAGS)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise CacheCorrupted(f"Credential cache entry {path} is not a regular file.")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise CacheCorrupted(f"Credential cache entry {path} belongs to another user (uid {info.st_uid}).")
+        if info.st_size > MAX_ENTRY_BYTES:
+            raise CacheCorrupted(f"Credential cache entry {path} is larger than {MAX_ENTRY_BYTES} bytes.")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            return handle.read(MAX_ENTRY_BYTES + 1)[:MAX_ENTRY_BYTES]
+    finally:
+        os.close(fd)
+
+
+def _open_lock_file(path: Path) -> int:
+    """The lock file, created 0600; something else planted there (symlink, FIFO, folder) is removed once."""
+    for attempt in range(2):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | _OPEN_FLAGS, FILE_MODE)
+        except OSError as error:
+            if attempt == 0 and error.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO) and _remove_planted(path):
+                continue
+            raise CacheError(f"Cannot open cache lock file {path}: {error.strerror}.") from None
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+        os.close(fd)
+        if attempt == 0 and _remove_planted(path):
+            continue
+        break
+    raise CacheError(f"The cache lock path {path} is not a regular file and cannot be replaced.",
+                     hint="Remove it; only soapkit should write in the cache folder.")
+
+
+def _remove_planted(path: Path) -> bool:
+    logger.warning("Credential cache lock path %s is not a regular file; replacing it.", path)
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except OSError:
+        return False
+    return True
 
 
 def _digest(key: str) -> str:

@@ -5,6 +5,11 @@ Needs the optional ``redis`` package (``pip install 'soapkit[redis]'``). Entries
 credential's remaining lifetime, so Redis forgets expired tickets by itself. ``lock(key)`` is a
 distributed lock: ``SET {prefix}lock:{cache key} <random token> NX PX <ttl>``, released only by the
 holder (a Lua script compares the token before deleting), and expiring by itself if the holder dies.
+
+Redis is shared, so what it holds is not trusted to be well formed: an entry of the wrong type is a missing
+entry, and a lock without a time-to-live (left by a crashed or foreign client) counts as expired and is
+taken over. When Redis cannot be reached, the process keeps using the credential it already holds (the last
+one it read or stored; logged once) and fails with :class:`CacheUnavailable` only when it holds none.
 """
 
 from __future__ import annotations
@@ -28,6 +33,15 @@ logger = logging.getLogger("soapkit.credentials.cache")
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
     return redis.call('del', KEYS[1])
+end
+return 0
+"""
+
+# Takes a lock that has no time-to-live (it would never expire by itself): returns 1 when taken.
+_TAKE_OVER = """
+if redis.call('pttl', KEYS[1]) == -1 then
+    redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    return 1
 end
 return 0
 """
@@ -66,6 +80,9 @@ class RedisCache:
         self._clock = clock
         self._name = name
         self._release = client.register_script(_RELEASE)
+        self._take_over = client.register_script(_TAKE_OVER)
+        self._held: dict[str, IssuedCredential] = {}  # what this process last read or stored, per key
+        self._outage_logged = False
 
     @classmethod
     def from_url(cls, url: str, *, connect_timeout: float = 5.0, **options: Any) -> RedisCache:
@@ -92,17 +109,28 @@ class RedisCache:
     # --- CredentialCache ---------------------------------------------------------------------------
 
     def get(self, key: str) -> IssuedCredential | None:
-        with self._errors():
-            data = self._redis.get(self.entry_key(key))
+        try:
+            with self._errors():
+                data = self._redis.get(self.entry_key(key))
+        except CacheUnavailable:
+            return self._held_or_fail(key)
+        except CacheError as error:  # e.g. WRONGTYPE: something else is stored under the entry's name
+            logger.warning("%s Treating it as empty.", error.message)
+            return None
+        self._back_online()
         if data is None:
+            self._held.pop(key, None)
             return None
         try:
-            return self._codec.decode(key, data, f"Credential cache entry {self.entry_key(key)} in {self._name}")
+            issued = self._codec.decode(key, data, f"Credential cache entry {self.entry_key(key)} in {self._name}")
         except CacheCorrupted as error:
             logger.warning("%s Treating it as empty. (hint: %s)", error.message, error.hint)
             return None
+        self._held[key] = issued
+        return issued
 
     def set(self, key: str, issued: IssuedCredential) -> None:
+        self._held[key] = issued
         remaining = issued.expires_at - self._clock()
         with self._errors():
             if remaining <= 0:
@@ -112,6 +140,7 @@ class RedisCache:
             self._redis.set(self.entry_key(key), self._codec.encode(key, issued), px=px)
 
     def delete(self, key: str) -> None:
+        self._held.pop(key, None)
         with self._errors():
             self._redis.delete(self.entry_key(key))
 
@@ -123,8 +152,7 @@ class RedisCache:
         try:
             yield
         finally:
-            with self._errors():
-                self._release(keys=[name], args=[token])
+            self._release_quietly(name, token)
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -132,8 +160,12 @@ class RedisCache:
         deadline = time.monotonic() + self.lock_timeout
         pause = 0.005
         while True:
+            ttl_ms = max(1, int(self.lock_ttl * 1000))
             with self._errors():
-                if self._redis.set(name, token, nx=True, px=max(1, int(self.lock_ttl * 1000))):
+                if self._redis.set(name, token, nx=True, px=ttl_ms):
+                    return
+                if self._take_over(keys=[name], args=[token, ttl_ms]):
+                    logger.warning("Took over the credential lock %s in %s: it had no time-to-live.", name, self._name)
                     return
             if time.monotonic() >= deadline:
                 raise CacheLockTimeout(
@@ -141,6 +173,30 @@ class RedisCache:
                 )
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
+
+    def _release_quietly(self, name: str, token: str) -> None:
+        """Release the lock; if Redis went away meanwhile, the lock expires by itself after ``lock_ttl``."""
+        try:
+            with self._errors():
+                self._release(keys=[name], args=[token])
+        except CacheError as error:
+            logger.warning("%s Its lock %s expires by itself.", error.message, name)
+
+    def _held_or_fail(self, key: str) -> IssuedCredential | None:
+        held = self._held.get(key)
+        if held is None or not held.usable(self._clock()):
+            self._fail(CacheUnavailable, f"{self._name} cannot be reached and this process holds no usable "
+                       "credential for this identity.")
+        if not self._outage_logged:
+            self._outage_logged = True
+            logger.warning("%s cannot be reached; using the credential this process already holds until it "
+                           "expires or Redis is back.", self._name)
+        return held
+
+    def _back_online(self) -> None:
+        if self._outage_logged:
+            self._outage_logged = False
+            logger.warning("%s is reachable again.", self._name)
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:

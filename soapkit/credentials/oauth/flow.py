@@ -19,7 +19,7 @@ import requests
 from soapkit.credentials.jwt_validation import CLAIM_PREFIX, DEFAULT_LEEWAY, JwksCache, validate_jwt
 from soapkit.credentials.oauth.pkce import Pkce, same
 from soapkit.errors import ConfigurationError, OAuthError, TokenValidationError
-from soapkit.http import send
+from soapkit.http import json_object, send
 from soapkit.redaction import mask
 from soapkit.tenant import Environment
 
@@ -129,19 +129,13 @@ def revocation_url(session: requests.Session, environment: Environment, *, timeo
     response = send(session, "GET", environment.openid_configuration_url, timeout=timeout)
     if response.status_code != 200:
         return None
-    try:
-        url = response.json().get("revocation_endpoint")
-    except (ValueError, AttributeError):
-        return None
+    url = (json_object(response) or {}).get("revocation_endpoint")
     return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
 def _json(response: requests.Response, where: str) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
+    data = json_object(response)
+    if data is None:
         raise OAuthError(f"The {where} answered HTTP {response.status_code} without a JSON object.",
                          status=response.status_code, hint="Check the environment URL.")
     return data
