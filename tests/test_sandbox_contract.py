@@ -266,3 +266,13 @@ def test_associates_of_the_tenant(contract: ContractClient) -> None:
     assert [a.AssociateId for a in listed.Associate] == [1, 2]
     assert contract.answers_nil("Associate", "GetAssociate", {"AssociateId": 999})
 
+
+def test_svc_paths_are_matched_case_insensitively_as_iis_does(contract: ContractClient) -> None:
+    model = contract.catalog.describe("Contact").operation("GetContactEntity")
+    message = model.input.serialize(ContactEntityId=1, _soapheaders={
+        "ApplicationToken": contract.sandbox.config["client_secret"], "Credentials": {"Ticket": contract.ticket}})
+    url = f"{contract.sandbox.base_url}/{contract.sandbox.context_identifier}/remote/services88/contact.svc"
+    response = contract.http.post(url, data=etree.tostring(message.content),
+                                  headers={**message.headers, "Content-Type": soap.CONTENT_TYPE}, timeout=30)
+    assert response.status_code == 200
+    assert model.output.deserialize(etree.fromstring(response.content)).body.Response.ContactId == 1

@@ -113,8 +113,11 @@ class AgentService:
         return Response.xml(200, payload, ctx=tenant.ctx, operation=label, outcome="ok")
 
     def _describe(self, service: str) -> ServiceDescription | None:
+        """The service named in the URL; IIS matches ``.svc`` names case-insensitively, and so does the sandbox."""
+        catalog = self.backend.catalog
+        name = next((known for known in catalog.services() if known.lower() == service.lower()), service)
         try:
-            return self.backend.catalog.describe(service)
+            return catalog.describe(name)
         except SoapkitError:
             return None
 
