@@ -28,6 +28,7 @@ LISTS: dict[str, list[str]] = {
     "business": ["IT", "Consulting", "Retail", "Manufacturing", "Finance", "Design"],
     "category": ["Customer", "Prospect", "Partner", "Supplier", "Competitor"],
     "position": ["CEO", "CTO", "CFO", "Sales Manager", "Consultant", "Accountant", "Designer"],
+    "priority": ["Low", "Normal", "High", "Critical"],
 }
 
 SYSTEM_ASSOCIATE_ID = 1

@@ -109,6 +109,13 @@ CREATE TABLE IF NOT EXISTS person (
 );
 CREATE INDEX IF NOT EXISTS person_contact ON person (ctx, contact_id);
 CREATE INDEX IF NOT EXISTS person_updated ON person (ctx, updated_at);
+CREATE TABLE IF NOT EXISTS entity (   -- the generic entity store (soapkit.sandbox.agents.entities)
+    ctx TEXT NOT NULL COLLATE NOCASE,
+    family TEXT NOT NULL,          -- {Service}.{X} of Get{X}Entity
+    entity_id INTEGER NOT NULL,
+    data TEXT NOT NULL,            -- JSON of the entity's plain values
+    PRIMARY KEY (ctx, family, entity_id)
+);
 """
 
 

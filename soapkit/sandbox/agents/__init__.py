@@ -1,6 +1,15 @@
-"""NetServer agents of the sandbox (Contact, Person, SoPrincipal, Archive, List): registry, handlers, endpoint."""
+"""NetServer agents of the sandbox: the hand-written handlers (Contact, Person, SoPrincipal, Archive, List, Appointment,
+MDO, Associate), the generic entity store, the registry and the endpoint."""
 
-from soapkit.sandbox.agents import archive, contact, lists, person, principal  # noqa: F401  (register their handlers)
+from soapkit.sandbox.agents import (  # noqa: F401  (register their handlers)
+    appointment,
+    archive,
+    contact,
+    lists,
+    mdo,
+    person,
+    principal,
+)
 from soapkit.sandbox.agents.registry import HANDLERS, AgentCall, AgentFailure, handles, implemented
 from soapkit.sandbox.agents.service import AgentService
 

@@ -21,7 +21,8 @@ from lxml import etree
 from soapkit.catalog import ServiceDescription
 from soapkit.errors import SoapkitError
 from soapkit.sandbox import soap
-from soapkit.sandbox.agents.registry import AgentCall, AgentFailure, handler_for
+from soapkit.sandbox.agents.generic import GenericAgents
+from soapkit.sandbox.agents.registry import AgentCall, AgentFailure
 from soapkit.sandbox.backend import Backend
 from soapkit.sandbox.credentials import Verdict
 from soapkit.sandbox.tenants import Tenant
@@ -35,6 +36,7 @@ APPLICATION_TOKEN_INVALID = "ApplicationTokenInvalidException"
 CREDENTIALS_MISSING = "CredentialsMissingException"
 CREDENTIALS_INVALID = "CredentialsInvalidException"
 CREDENTIALS_EXPIRED = "CredentialsExpiredException"
+NOT_IMPLEMENTED = "NotImplementedException"
 
 # Verdict on Credentials/Ticket -> (ExceptionType, Message). Answered with HTTP 200, Succeeded=false.
 CREDENTIAL_FAILURES: dict[Verdict, tuple[str, str]] = {
@@ -56,6 +58,7 @@ class AgentService:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.documents = WsdlDocuments(backend.catalog)
+        self.handlers = GenericAgents(backend.catalog)
 
     # --- GET: metadata ---------------------------------------------------------------------------
 
@@ -102,7 +105,7 @@ class AgentService:
                                 operation=service)
         label = f"{service}.{name}"
         try:
-            body = self._call(request, tenant, service, name, operation, envelope, params)
+            body = self._call(request, tenant, described, name, operation, envelope, params)
         except AgentFailure as failure:
             return Response.xml(200, self._failure(operation, failure), ctx=tenant.ctx, operation=label,
                                 outcome=failure.exception_type)
@@ -110,8 +113,11 @@ class AgentService:
         return Response.xml(200, payload, ctx=tenant.ctx, operation=label, outcome="ok")
 
     def _describe(self, service: str) -> ServiceDescription | None:
+        """The service named in the URL; IIS matches ``.svc`` names case-insensitively, and so does the sandbox."""
+        catalog = self.backend.catalog
+        name = next((known for known in catalog.services() if known.lower() == service.lower()), service)
         try:
-            return self.backend.catalog.describe(service)
+            return catalog.describe(name)
         except SoapkitError:
             return None
 
@@ -133,8 +139,8 @@ class AgentService:
         raise soap.SoapRequestError("No SOAPAction header and no body element naming an operation of "
                                     f"{described.name}.", code=(soap.WCF_ADDRESSING_NONE, "ActionNotSupported"))
 
-    def _call(self, request: Request, tenant: Tenant, service: str, name: str, operation: Any, envelope: Any,
-              params: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, request: Request, tenant: Tenant, described: ServiceDescription, name: str, operation: Any,
+              envelope: Any, params: dict[str, Any]) -> dict[str, Any]:
         headers = soap.declared_headers(operation.input)
         application_token = soap.header_text(envelope, headers["ApplicationToken"]) \
             if "ApplicationToken" in headers else None
@@ -149,10 +155,12 @@ class AgentService:
             associate_id = self._check_ticket(tenant, ticket, client_id)
             # Any authenticated call is a use: a sliding ticket now lives another full lifetime.
             self.backend.credentials.used(ticket or "", now)
-        handler = handler_for(service, name)
+        handler = self.handlers.handler(described.name, name)
         if handler is None:
-            raise AgentFailure("NotImplementedException",
-                               f"Operation {name} is not implemented by the soapkit sandbox.")
+            raise AgentFailure(NOT_IMPLEMENTED, f"{described.name}Agent.{name} is not emulated by the soapkit "
+                               "sandbox: the sandbox answers it with this NotImplementedException. See "
+                               "docs/sandbox.md for the operations it emulates.")
+        service = described.name
         call = AgentCall(service, name, tenant, params, self.backend, request.base_url, now, associate_id,
                          application_token)
         try:
