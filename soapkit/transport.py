@@ -95,6 +95,7 @@ def _read_bounded(response: requests.Response, limit: int, address: str) -> None
         for piece in _pieces(response):
             size += len(piece)
             if size > limit:
+                pieces.clear()  # the traceback keeps this frame alive: do not keep the body with it
                 raise ResponseRejected(response.status_code, f"POST {address}: the answer is larger than "
                                        f"{limit} bytes; soapkit stopped reading it.")
             pieces.append(piece)
