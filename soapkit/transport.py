@@ -90,7 +90,8 @@ def _read_bounded(response: requests.Response, limit: int, address: str) -> None
         if len(response.content or b"") > limit:
             raise ResponseRejected(response.status_code, f"POST {address}: the answer is larger than {limit} bytes.")
         return
-    pieces, size = [], 0
+    pieces: list[bytes] = []
+    size = 0
     try:
         for piece in _pieces(response):
             size += len(piece)
