@@ -284,8 +284,8 @@ class Catalog:
         if include_bundled:
             chosen.append(bundled_wsdl_dir())
         self.folders: list[Path] = [folder.resolve() for folder in chosen]
-        self._settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        self._shared = _shared_schemas(self._settings)
+        self._settings = ZEEP_SETTINGS
+        self._shared = _SHARED_SCHEMAS
         if index_cache is None:
             directory = default_cache_dir()
             index_cache = IndexCache(directory) if directory is not None else False
@@ -367,21 +367,16 @@ class Catalog:
         return client, client.create_service(described.binding_name, address)
 
 
-_shared_by_settings: dict[int, SharedSchemas] = {}
-_shared_lock = threading.Lock()
+# soapkit's zeep settings for every WSDL and schema: strict, no DTDs, entities or external loads.
+ZEEP_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+# The shared schemas parsed so far, for every catalog (and client) of the process.
+_SHARED_SCHEMAS = SharedSchemas(ZEEP_SETTINGS)
 
 
-def _shared_schemas(settings: zeep.Settings) -> SharedSchemas:
-    """One :class:`SharedSchemas` per process: every catalog (and client) shares the parsed common types.
-
-    soapkit's catalogs all use the same zeep settings, so one instance serves them all.
-    """
-    key = hash((settings.strict, settings.forbid_dtd, settings.forbid_entities, settings.forbid_external))
-    with _shared_lock:
-        shared = _shared_by_settings.get(key)
-        if shared is None:
-            shared = _shared_by_settings[key] = SharedSchemas(settings)
-        return shared
+def ships(service: str, version: str = DEFAULT_VERSION) -> bool:
+    """True when soapkit itself ships a WSDL for ``service`` (whatever folders a catalog adds in front)."""
+    name, folder = service_name(service), bundled_wsdl_dir()
+    return (folder / version / f"{name}.wsdl").is_file() or (folder / f"{name}.wsdl").is_file()
 
 
 _default_catalog: Catalog | None = None

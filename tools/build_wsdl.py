@@ -139,23 +139,15 @@ AGENT_FOLDER = "Services88"
 
 
 def agent_spec(name: str, operations: tuple[str, ...] | None = None) -> ServiceSpec:
-    return ServiceSpec(
-        name=name,
-        reference=f"{AGENT_FOLDER}/{name}.wsdl",
-        output=f"{AGENT_FOLDER}/{name}.wsdl",
-        address=f"https://example.invalid/Cust00000/Remote/{AGENT_FOLDER}/{name}.svc",
-        operations=operations,
-    )
+    path = f"{AGENT_FOLDER}/{name}.wsdl"
+    address = f"https://example.invalid/Cust00000/Remote/{AGENT_FOLDER}/{name}.svc"
+    return ServiceSpec(name=name, reference=path, output=path, address=address, operations=operations)
 
 
 def partner_spec(operations: tuple[str, ...] | None = None) -> ServiceSpec:
-    return ServiceSpec(
-        name=PARTNER_SERVICE,
-        reference=f"{PARTNER_SERVICE}.wsdl",
-        output=f"{PARTNER_SERVICE}.wsdl",
-        address=f"https://example.invalid/Login/services/{PARTNER_SERVICE}.svc",
-        operations=operations,
-    )
+    path = f"{PARTNER_SERVICE}.wsdl"
+    address = f"https://example.invalid/Login/services/{PARTNER_SERVICE}.svc"
+    return ServiceSpec(name=PARTNER_SERVICE, reference=path, output=path, address=address, operations=operations)
 
 
 def discover(reference_dir: Path) -> tuple[ServiceSpec, ...]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from zeep.xsd import ComplexType
 
-from soapkit.catalog import PARTNER_SERVICE, Catalog, ServiceDescription
+from soapkit.catalog import PARTNER_SERVICE, Catalog, ServiceDescription, ships
 from soapkit.cli._output import Output, stdout_output
 from soapkit.cli._params import Parameter, agent_name, array_item, parameters, result_parameter, split_target, type_name
 from soapkit.cli._settings import effective_settings
@@ -109,12 +109,8 @@ def source_of(catalog: Catalog, described: ServiceDescription) -> str:
     """'shipped', or where the WSDL in use comes from (an imported one wins over the shipped one)."""
     if catalog.is_bundled(described.path):
         return "shipped"
-    return f"{described.path} (overrides the shipped one)" if _ships(described.name, described.version) \
+    return f"{described.path} (overrides the shipped one)" if ships(described.name, described.version) \
         else str(described.path)
-
-
-def _ships(name: str, version: str) -> bool:
-    return name in Catalog(index_cache=False).services(version)
 
 
 def _show_services(out: Output, catalog: Catalog, version: str) -> None:
