@@ -22,6 +22,7 @@ from soapkit.errors import AgentError, AuthenticationFailed, CredentialRejected,
 from soapkit.headers import SuperOfficeHeaders
 from soapkit.transport import looks_like_credential_failure, soap_errors
 from soapkit.values.codec import codec_for
+from soapkit.values.empty_strings import EmptyStrings
 from soapkit.values.inputs import InputOptions
 from soapkit.values.outputs import shape
 
@@ -131,7 +132,7 @@ class AgentProxy:
                 )
                 _, proxy = self._client.catalog.bind(
                     self.name, address, operation, version=self._client.version,
-                    transport=self._client.transport, plugins=[plugin],
+                    transport=self._client.transport, plugins=[plugin, EmptyStrings()],
                 )
                 self._bound[(address, operation)] = proxy
             return proxy

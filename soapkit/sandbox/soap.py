@@ -14,6 +14,8 @@ from typing import Any
 from lxml import etree
 from zeep import helpers
 
+from soapkit.values.empty_strings import mark_body
+
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 WCF_ADDRESSING_NONE = "http://schemas.microsoft.com/ws/2005/05/addressing/none"
@@ -110,6 +112,7 @@ def deserialize_body(operation: Any, envelope: etree._Element) -> dict[str, Any]
     errors: list[str] = []
     token = _translation_errors.set(errors)
     try:
+        mark_body(envelope.find(f"{{{SOAP11_ENV}}}Body"), operation.input.body, operation.binding.wsdl.types)
         result = operation.input.deserialize(envelope)
     except Exception as error:  # zeep raises XMLParseError, ValidationError, ValueError, ...
         raise SoapRequestError(f"The request body does not match the contract: {error}") from None
