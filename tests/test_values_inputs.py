@@ -114,3 +114,29 @@ def test_an_empty_inner_list_of_a_list_of_lists_reads_as_an_empty_list(catalog: 
                            "<so:ArrayOfLocalizedField/></so:LocalizedAddress></a>")
     read = shape(address.parse_xmlelement(xml, described.types))
     assert read.LocalizedAddress == [[]] and read.Street is None
+
+
+def test_a_missing_required_member_is_refused_before_sending_for_every_input_type() -> None:
+    """Every complex type reachable from any operation's input that has required, non-nillable members: leaving
+    one out raises InvalidValue naming it (zeep would only fail while writing the envelope)."""
+    catalog, seen, checked = Catalog(index_cache=False), set(), 0
+
+    def walk(converter: Any, xsd_type: Any, depth: int) -> None:
+        nonlocal checked
+        if depth > 6 or id(xsd_type) in seen or not hasattr(xsd_type, "elements"):
+            return
+        seen.add(id(xsd_type))
+        fields = converter.fields(xsd_type)
+        if fields.required:
+            with pytest.raises(InvalidValue) as caught:
+                converter.complex({}, xsd_type, "X")
+            assert caught.value.path == f"X.{fields.required[0]}" and fields.required[0] in str(caught.value)
+            checked += 1
+        for _, element in xsd_type.elements:
+            walk(converter, element.type, depth + 1)
+
+    for service in catalog.services():
+        described = catalog.describe(service)
+        for name in described.operation_names:
+            walk(codec_for(described).inputs(name).converter, described.operation(name).input.body.type, 0)
+    assert checked >= 2

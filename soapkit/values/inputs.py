@@ -53,6 +53,7 @@ class Fields:
     by_name: dict[str, Any]
     by_lower: dict[str, str]
     owner: str
+    required: tuple[str, ...] = ()  # minOccurs >= 1 and not nillable: zeep cannot write the type without them
 
 
 class ValueConverter:
@@ -134,6 +135,13 @@ class ValueConverter:
             if name in converted:
                 raise self.invalid(f"{path}.{key}", f"{name} given once", item, hint=f"{name} is given twice.")
             converted[name] = self.element(item, fields.by_name[name], fields.owner, f"{path}.{name}")
+        missing = [name for name in fields.required if name not in converted]
+        if missing:  # zeep would only find out while writing the envelope, outside soapkit's errors
+            raise InvalidValue(
+                f"{type_label(xsd_type)} needs {', '.join(missing)} (at {path}, in {self.operation}).",
+                operation=self.operation, path=f"{path}.{missing[0]}", expected=f"a value for {missing[0]}",
+                hint=f"The schema requires {', '.join(missing)} in every {type_label(xsd_type)}; give "
+                     f"{'them' if len(missing) > 1 else 'it'} a value.")
         return converted
 
     def _field_name(self, key: str, fields: Fields, xsd_type: Any, path: str) -> str:
@@ -155,7 +163,9 @@ class ValueConverter:
         found = self._fields.get(id(xsd_type))
         if found is None:
             by_name = dict(xsd_type.elements)
-            found = Fields(by_name, {name.lower(): name for name in by_name}, type_label(xsd_type))
+            required = tuple(name for name, element in by_name.items()
+                             if element.min_occurs and not element.nillable and not element.accepts_multiple)
+            found = Fields(by_name, {name.lower(): name for name in by_name}, type_label(xsd_type), required)
             self._fields[id(xsd_type)] = found
         return found
 
