@@ -360,17 +360,3 @@ def test_wsdl_diff_reports_an_agent_that_does_not_ship(capsys: pytest.CaptureFix
     code, out = _run(capsys, "wsdl", "diff", str(folder / "Audience.wsdl"))
     assert code == 1 and "AudienceAgent: not shipped by soapkit" in out
 
-
-def test_every_required_member_of_the_shipped_schemas_is_nillable() -> None:
-    """So a value a caller leaves out is sent as xsi:nil, never a zeep serialisation error: the value layer's
-    only required members are dictionary entries' Key/Value, and those are nillable too."""
-    xs = "{http://www.w3.org/2001/XMLSchema}"
-    required = []
-    for path in sorted(SHIPPED.glob("*.xsd")) + sorted(SHIPPED.glob("*.wsdl")):
-        root = etree.parse(str(path), wsdl_index.SAFE_PARSER).getroot()
-        for element in root.iter(f"{xs}element"):
-            local = element.getparent() is not None and element.getparent().tag == f"{xs}sequence"
-            if local and element.get("minOccurs", "1") != "0":
-                required.append((path.name, element.get("name"), element.get("nillable")))
-    assert required, "the shipped schemas declare required members (dictionary entries)"
-    assert all(nillable == "true" for _, _, nillable in required), [r for r in required if r[2] != "true"]
