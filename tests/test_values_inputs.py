@@ -114,3 +114,12 @@ def test_an_empty_inner_list_of_a_list_of_lists_reads_as_an_empty_list(catalog: 
                            "<so:ArrayOfLocalizedField/></so:LocalizedAddress></a>")
     read = shape(address.parse_xmlelement(xml, described.types))
     assert read.LocalizedAddress == [[]] and read.Street is None
+
+
+def test_durations_are_timedeltas_seconds_or_iso_text(catalog: Catalog) -> None:
+    for value in (dt.timedelta(minutes=5), 300, 300.0, "300", "PT5M"):
+        assert ">PT5M<" in envelope(catalog, "ErpSync", "ChangeEngineInterval", value)
+    with pytest.raises(InvalidValue, match="Interval"):
+        envelope(catalog, "ErpSync", "ChangeEngineInterval", "five minutes")
+    with pytest.raises(InvalidValue, match="Interval"):
+        envelope(catalog, "ErpSync", "ChangeEngineInterval", True)
