@@ -111,6 +111,9 @@ def test_contact_save_and_get_round_trip_equal_to_soap(rest: Rest, so: Any) -> N
     assert read == saved
     assert read == soapkit.plain(so.ContactAgent.GetContactEntity(saved["ContactId"]))
     dt.datetime.fromisoformat(read["UpdatedDate"])  # dates are ISO 8601
+    assert rest.ok("Contact/GetContactEntity", params={"contactEntityId": 999_999}) is None  # nil is null
+    gone = rest.post("Contact/SaveContactEntity", json={"ContactId": 999_999, "Name": "x"})
+    assert error_of(gone, 500, "EntityNotFoundException")
 
 
 def test_several_parameters_are_one_object_by_soap_name(rest: Rest, so: Any) -> None:

@@ -56,6 +56,7 @@ TENANT_NOT_RUNNING = "TenantNotRunningException"
 
 # JSON carries numbers, booleans and text: text is read as the parameter's type (ISO dates, base64 bytes, ...).
 JSON_INPUT = InputOptions(text=True)
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 
 
 def soap_only(service: str, operation: str) -> bool:
@@ -242,7 +243,12 @@ class RestAgents:
     def result(model: Any, body: dict[str, Any]) -> Any:
         """The handler's answer as the client reads it from the SOAP response (schema order, WSDL names)."""
         payload = soap.serialize_response(model, body, {"Succeeded": True})
-        answer = model.output.deserialize(etree.fromstring(payload))
+        envelope = etree.fromstring(payload)
+        wrapper = soap.body_element(envelope)
+        response = wrapper.find("{*}Response") if wrapper is not None else None
+        if response is not None and response.get(XSI_NIL) in ("true", "1"):
+            return None  # zeep would read a nil carrier as one with every member None
+        answer = model.output.deserialize(envelope)
         read = answer.body if hasattr(answer, "body") else answer
         if read is None:
             return None
