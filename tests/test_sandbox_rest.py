@@ -147,6 +147,12 @@ def test_unknown_tenant_agent_and_operation_are_404(rest: Rest) -> None:
     error_of(response, 404, "TenantNotFoundException")
 
 
+def test_a_tenant_that_is_not_running_is_503(rest: Rest) -> None:
+    rest.sb.add_tenant("Cust77001", state="Suspended")
+    response = rest.http.post(f"{rest.sb.base_url}/Cust77001/api/v1/Agents/Contact/GetContactEntity", timeout=30)
+    assert "Suspended" in error_of(response, 503, "TenantNotRunningException")["Message"]
+
+
 def test_soap_only_operations_are_404(rest: Rest) -> None:
     for path in ("BlobManager/Anything", "FileManager/x", "messagingagent/y", "SoPrincipal/AuthenticateImplicit"):
         assert "SOAP only" in error_of(rest.post(path), 404, "SoapOnlyException")["Message"]
