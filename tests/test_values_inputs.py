@@ -140,3 +140,12 @@ def test_a_missing_required_member_is_refused_before_sending_for_every_input_typ
         for name in described.operation_names:
             walk(codec_for(described).inputs(name).converter, described.operation(name).input.body.type, 0)
     assert checked >= 2
+
+
+def test_durations_are_timedeltas_seconds_or_iso_text(catalog: Catalog) -> None:
+    for value in (dt.timedelta(minutes=5), 300, 300.0, "300", "PT5M"):
+        assert ">PT5M<" in envelope(catalog, "ErpSync", "ChangeEngineInterval", value)
+    with pytest.raises(InvalidValue, match="Interval"):
+        envelope(catalog, "ErpSync", "ChangeEngineInterval", "five minutes")
+    with pytest.raises(InvalidValue, match="Interval"):
+        envelope(catalog, "ErpSync", "ChangeEngineInterval", True)

@@ -25,6 +25,8 @@ from soapkit.sandbox.identity import Identity, openid_configuration
 from soapkit.sandbox.oauth import OAuthService
 from soapkit.sandbox.oauth import register_routes as register_oauth_routes
 from soapkit.sandbox.partner import PartnerService
+from soapkit.sandbox.rest import PATH as REST_AGENT_PATH
+from soapkit.sandbox.rest import RestAgents
 from soapkit.sandbox.seed import NORWAY, SYSTEM_ASSOCIATE_ID
 from soapkit.sandbox.server import SandboxHTTPServer
 from soapkit.sandbox.settings import SandboxSettings
@@ -286,6 +288,7 @@ class Sandbox:
         agent_path = r"/(?P<ctx>[^/]+)/Remote/(?P<version>Services88)/(?P<service>[A-Za-z0-9_]+)\.svc"
         router.add("POST", agent_path, _on_tenant_host(backend, agents.post))
         router.add("GET", agent_path, _on_tenant_host(backend, agents.get))
+        router.add("POST", REST_AGENT_PATH, _on_tenant_host(backend, RestAgents(agents).post))
         self.oauth = register_oauth_routes(router, backend)
         admin.register_routes(router, self)
         return router
@@ -312,4 +315,5 @@ def _index(request: Request) -> Response:
                          f"  state:   {request.base_url}/api/state/{{ctx}}\n"
                          f"  jwks:    {request.base_url}/login/.well-known/jwks\n"
                          f"  partner: {request.base_url}/login/services/PartnerSystemUserService.svc\n"
-                         f"  agents:  {request.base_url}/{{ctx}}/Remote/Services88/{{Service}}.svc")
+                         f"  agents:  {request.base_url}/{{ctx}}/Remote/Services88/{{Service}}.svc\n"
+                         f"  rest:    {request.base_url}/{{ctx}}/api/v1/Agents/{{Agent}}/{{Operation}}")

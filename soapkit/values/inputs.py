@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import isodate
 from zeep.xsd import ComplexType
 from zeep.xsd.valueobjects import CompoundValue
 
@@ -291,6 +292,27 @@ def _binary(_converter: ValueConverter, value: Any, _base: str, _path: str) -> A
     return _WRONG
 
 
+def _duration(_converter: ValueConverter, value: Any, _base: str, _path: str) -> Any:
+    """xsd:duration: a timedelta, a number of seconds (what :func:`~soapkit.values.plain` writes for one, also
+    as text), or ISO 8601 text (``PT5M``)."""
+    if isinstance(value, dt.timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return dt.timedelta(seconds=value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return dt.timedelta(seconds=float(text))
+        except ValueError:
+            pass
+        try:
+            isodate.parse_duration(text)
+        except (isodate.ISO8601Error, ValueError):
+            return _WRONG
+        return text
+    return _WRONG
+
+
 def _string(_converter: ValueConverter, value: Any, _base: str, _path: str) -> Any:
     if isinstance(value, str):
         return value
@@ -302,7 +324,8 @@ def _string(_converter: ValueConverter, value: Any, _base: str, _path: str) -> A
 _CHECKS: dict[str, Any] = {
     **dict.fromkeys(INTEGER_RANGES, _integer), "boolean": _boolean, "double": _number, "float": _number,
     "decimal": _decimal, "dateTime": _datetime, "date": _date, "time": _time, "base64Binary": _binary,
-    "hexBinary": _binary, "string": _string, "anyURI": _string, "normalizedString": _string, "token": _string,
+    "hexBinary": _binary, "duration": _duration, "string": _string, "anyURI": _string,
+    "normalizedString": _string, "token": _string,
 }
 
 __all__ = ["InputOptions", "ValueConverter"]

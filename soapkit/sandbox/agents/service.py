@@ -37,6 +37,7 @@ CREDENTIALS_MISSING = "CredentialsMissingException"
 CREDENTIALS_INVALID = "CredentialsInvalidException"
 CREDENTIALS_EXPIRED = "CredentialsExpiredException"
 NOT_IMPLEMENTED = "NotImplementedException"
+INTERNAL_ERROR = "SandboxInternalError"
 
 # Verdict on Credentials/Ticket -> (ExceptionType, Message). Answered with HTTP 200, Succeeded=false.
 CREDENTIAL_FAILURES: dict[Verdict, tuple[str, str]] = {
@@ -144,32 +145,49 @@ class AgentService:
         headers = soap.declared_headers(operation.input)
         application_token = soap.header_text(envelope, headers["ApplicationToken"]) \
             if "ApplicationToken" in headers else None
-        client_id = self._check_application(tenant, application_token)
-        now = self.backend.now()
         ticket = None
-        associate_id = 0
         if "Credentials" in headers:
             credentials = headers["Credentials"]
             ticket_qname = etree.QName(etree.QName(credentials).namespace, "Ticket").text
             ticket = soap.header_text(envelope, credentials, ticket_qname)
-            associate_id = self._check_ticket(tenant, ticket, client_id)
-            # Any authenticated call is a use: a sliding ticket now lives another full lifetime.
-            self.backend.credentials.used(ticket or "", now)
-        handler = self.handlers.handler(described.name, name)
+        associate_id = self.authenticate(tenant, application_token, ticket, credentials="Credentials" in headers)
+        return self.dispatch(request, tenant, described.name, name, params, associate_id, application_token)
+
+    # --- shared by the SOAP and the REST endpoint --------------------------------------------------
+
+    def authenticate(self, tenant: Tenant, application_token: str | None, ticket: str | None, *,
+                     credentials: bool = True, application: bool = True) -> int:
+        """The associate a call runs as, once its ApplicationToken and ticket pass; :class:`AgentFailure` if not.
+
+        ``application=False`` skips the ApplicationToken check (REST with a Bearer access token and no
+        ``SO-AppToken``); ``credentials=False`` skips the ticket (an operation that declares no Credentials).
+        A call that passes is a use of its ticket: a sliding ticket then lives another full lifetime.
+        """
+        client_id = self._check_application(tenant, application_token) if application else None
+        if not credentials:
+            return 0
+        associate_id = self._check_ticket(tenant, ticket, client_id)
+        self.backend.credentials.used(ticket or "", self.backend.now())
+        return associate_id
+
+    def dispatch(self, request: Request, tenant: Tenant, service: str, name: str, params: dict[str, Any],
+                 associate_id: int, application_token: str | None) -> dict[str, Any]:
+        """Run the handler of ``service.name`` (hand-written, else generic) on ``params`` (plain values as
+        :func:`soap.deserialize_body` reads them); its body values by part name, or :class:`AgentFailure`."""
+        handler = self.handlers.handler(service, name)
         if handler is None:
-            raise AgentFailure(NOT_IMPLEMENTED, f"{described.name}Agent.{name} is not emulated by the soapkit "
+            raise AgentFailure(NOT_IMPLEMENTED, f"{service}Agent.{name} is not emulated by the soapkit "
                                "sandbox: the sandbox answers it with this NotImplementedException. See "
                                "docs/sandbox.md for the operations it emulates.")
-        service = described.name
-        call = AgentCall(service, name, tenant, params, self.backend, request.base_url, now, associate_id,
-                         application_token)
+        call = AgentCall(service, name, tenant, params, self.backend, request.base_url, self.backend.now(),
+                         associate_id, application_token)
         try:
             return handler(call)
         except AgentFailure:
             raise
         except Exception as error:
             log.exception("sandbox handler %s.%s failed", service, name)
-            raise AgentFailure("SandboxInternalError", f"{type(error).__name__}: {error}") from None
+            raise AgentFailure(INTERNAL_ERROR, f"{type(error).__name__}: {error}") from None
 
     def _check_application(self, tenant: Tenant, application_token: str | None) -> str | None:
         if not application_token:
