@@ -37,6 +37,7 @@ from soapkit.sandbox.agents.registry import AgentFailure
 from soapkit.sandbox.agents.service import CREDENTIALS_INVALID, NOT_IMPLEMENTED, SOURCE, AgentService
 from soapkit.sandbox.web import BadJson, Request, Response, parse_json
 from soapkit.values.codec import OperationInputs, codec_for
+from soapkit.values.empty_strings import mark_body
 from soapkit.values.inputs import InputOptions
 from soapkit.values.outputs import plain, shape
 from soapkit.values.schema import is_many
@@ -248,7 +249,8 @@ class RestAgents:
         response = wrapper.find("{*}Response") if wrapper is not None else None
         if response is not None and response.get(XSI_NIL) in ("true", "1"):
             return None  # zeep would read a nil carrier as one with every member None
-        answer = model.output.deserialize(envelope)
+        mark_body(envelope.find(f"{{{soap.SOAP11_ENV}}}Body"), model.output.body, model.binding.wsdl.types)
+        answer = model.output.deserialize(envelope)  # read as the client reads it: "" stays "", nil is None
         read = answer.body if hasattr(answer, "body") else answer
         if read is None:
             return None
