@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 SERVICE = "PartnerSystemUserService"
 OPERATION = "Authenticate"
 _STAMP = re.compile(r"^\d{12}$")
+# SuperOffice's exchange JWTs carry ``nbf`` 60 s before ``iat`` (PROTOCOL.md section 8).
+NOT_BEFORE_SKEW = 60
 
 
 class ErrorCode(IntEnum):
@@ -154,7 +156,7 @@ class PartnerService:
             "iss": SYSTEM_USER_ISSUER,
             "aud": f"spn:{tenant.serial}",
             "iat": issued,
-            "nbf": issued,
+            "nbf": issued - NOT_BEFORE_SKEW,  # as SuperOffice issues them: a lagging client clock is not refused
             "exp": issued + int(self.backend.settings.jwt_lifetime.total_seconds()),
             claim("ticket"): ticket,
             claim("ctx"): tenant.ctx,
