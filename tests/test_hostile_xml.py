@@ -9,7 +9,6 @@ endpoints. Memory is checked in a child process (its peak RSS) so the pytest pro
 from __future__ import annotations
 
 import contextlib
-
 import json
 import os
 import resource
