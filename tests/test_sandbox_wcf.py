@@ -170,3 +170,19 @@ def test_answers_and_faults_use_the_s_prefix(sb: Sandbox, ticket: str) -> None:
         assert all(child.prefix == "s" for child in root)
         assert b"soap-env" not in answer.content
     assert fault.status_code == 500 and b"<s:Fault>" in fault.content
+
+
+# --- loopback host aliases ------------------------------------------------------------------------
+
+
+def test_localhost_and_127_0_0_1_both_reach_a_tenant_at_home(sb: Sandbox, ticket: str) -> None:
+    port = urlsplit(sb.base_url).port
+    envelope = agent_envelope(sb, ticket, "GetContactEntity", "<ContactEntityId>1</ContactEntityId>")
+    for base in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+        assert call(sb, "Contact", "GetContactEntity", envelope, base=base).status_code == 200, base
+    moved = sb.move_tenant(sb.context_identifier, f"localhost:{port}")
+    try:  # a moved tenant answers on its endpoint's host only: how a test provokes 421 on purpose
+        assert call(sb, "Contact", "GetContactEntity", envelope, base=f"http://127.0.0.1:{port}").status_code == 421
+        assert call(sb, "Contact", "GetContactEntity", envelope, base=moved.rsplit("/", 1)[0]).status_code == 200
+    finally:
+        sb.move_tenant(sb.context_identifier, None)
