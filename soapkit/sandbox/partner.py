@@ -31,7 +31,9 @@ from soapkit.credentials.jwt_validation import SYSTEM_USER_ISSUER, claim
 from soapkit.credentials.signing import SignedSystemToken
 from soapkit.errors import SoapkitError
 from soapkit.sandbox import soap
+from soapkit.sandbox.agents.schema import enumerations
 from soapkit.sandbox.backend import Backend
+from soapkit.sandbox.datacontract import read_as_wcf
 from soapkit.sandbox.saml import signed_assertion_base64
 from soapkit.sandbox.tenants import Tenant
 from soapkit.sandbox.web import Request, Response, parse_json
@@ -183,10 +185,13 @@ class PartnerService:
         return Response.xml(200, data, operation=f"{SERVICE} metadata")
 
     def soap(self, request: Request) -> Response:
-        operation = self.backend.catalog.describe(SERVICE).operation(OPERATION)
+        described = self.backend.catalog.describe(SERVICE)
+        operation = described.operation(OPERATION)
         log_fields = {"operation": f"{SERVICE}.{OPERATION}"}
         try:
             envelope = soap.parse_envelope(request.body)
+            # WCF's reader: ReturnTokenType must be one of the WSDL's TokenType values (Jwt, Saml), case and all.
+            read_as_wcf(operation, envelope, enumerations(described.path))
             body = soap.deserialize_body(operation, envelope)
         except soap.SoapRequestError as error:
             return Response.xml(500, soap.fault(error.message, error.code), outcome="fault", **log_fields)

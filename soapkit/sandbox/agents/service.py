@@ -21,10 +21,12 @@ from lxml import etree
 from soapkit.catalog import ServiceDescription
 from soapkit.errors import SoapkitError
 from soapkit.sandbox import soap
+from soapkit.sandbox.agents import schema
 from soapkit.sandbox.agents.generic import GenericAgents
 from soapkit.sandbox.agents.registry import AgentCall, AgentFailure
 from soapkit.sandbox.backend import Backend
 from soapkit.sandbox.credentials import Verdict
+from soapkit.sandbox.datacontract import read_as_wcf
 from soapkit.sandbox.tenants import Tenant
 from soapkit.sandbox.web import Request, Response
 from soapkit.sandbox.wsdl_docs import WsdlDocuments
@@ -99,6 +101,7 @@ class AgentService:
             envelope = soap.parse_envelope(request.body)
             name = self._operation_name(described, request, envelope)
             operation = described.operation(name)
+            read_as_wcf(operation, envelope, schema.enumerations(described.path))
             params = soap.deserialize_body(operation, envelope)
         except soap.SoapRequestError as error:
             return Response.xml(500, soap.fault(error.message, error.code), ctx=tenant.ctx, outcome="fault",
