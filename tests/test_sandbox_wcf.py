@@ -295,3 +295,36 @@ def test_the_rules_hold_for_every_agent_derived_from_the_schema(sb: Sandbox, tic
         unknown = call(sb, service, operation,
                        agent_envelope(sb, ticket, operation, "<NotInAnyContract>1</NotInAnyContract>"))
         assert unknown.status_code == 200, (service, operation, unknown.text[:300])
+
+
+def _enum_parameters() -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(service, operation, parameter, allowed): the first operation of each agent with an enumeration parameter."""
+    from soapkit.catalog import PARTNER_SERVICE, default_catalog
+    from soapkit.sandbox.agents.schema import enumerations
+
+    catalog, found = default_catalog(), {}
+    for service in catalog.services():
+        if service == PARTNER_SERVICE:  # not an agent: tested with ReturnTokenType above
+            continue
+        described = catalog.describe(service)
+        enums = enumerations(described.path)
+        for name in described.operation_names:
+            body = described.operation(name).input.body
+            for member, element in (body.type.elements if body is not None else []):
+                allowed = enums.get(getattr(element.type, "name", None) or "")
+                if allowed and element.max_occurs == 1 and service not in found:
+                    found[service] = (service, name, member, allowed)
+    return list(found.values())
+
+
+def test_enum_values_are_checked_for_every_agent_derived_from_the_schema(sb: Sandbox, ticket: str) -> None:
+    cases = _enum_parameters()
+    assert len(cases) >= 10
+    for service, operation, parameter, allowed in cases:
+        wrong = allowed[0].upper() if allowed[0].upper() not in allowed else allowed[0] + "Nope"
+        text = fault_text(call(sb, service, operation,
+                               agent_envelope(sb, ticket, operation, f"<{parameter}>{wrong}</{parameter}>")))
+        assert DESERIALIZATION_FAILED in text and f"Invalid enum value '{wrong}'" in text, (service, operation)
+        right = call(sb, service, operation, agent_envelope(sb, ticket, operation,
+                                                            f"<{parameter}>{allowed[0]}</{parameter}>"))
+        assert right.status_code == 200, (service, operation, right.text[:300])
