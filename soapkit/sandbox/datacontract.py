@@ -18,6 +18,7 @@ elements are removed, so zeep (strict) sees members in schema order only; the fa
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,8 @@ from soapkit.sandbox.soap import SoapRequestError
 
 WCF_DISPATCHER = "http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation/dispatcher"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_Name = tuple[str | None, str]  # (namespace, local name) of a member
+_Index = tuple[list[Element], dict[_Name, list[int]]]  # members in schema order; positions by name
 # Depth of nested carriers the reader follows; deeper content is left to zeep as it is.
 MAX_DEPTH = 64
 
@@ -66,6 +69,7 @@ class _Reader:
     def __init__(self, schema: Any, enums: Mapping[str, tuple[str, ...]]) -> None:
         self.schema = schema
         self.enums = enums
+        self._indexes: dict[int, _Index | None] = {}
 
     def element(self, node: etree._Element, declared: Any, depth: int) -> None:
         """Check one element against its declared type (a zeep type), pruning complex content."""
@@ -91,22 +95,37 @@ class _Reader:
             return declared
 
     def members(self, node: etree._Element, xsd_type: ComplexType, depth: int) -> None:
-        members = list(xsd_type.elements)
-        if not members or any(not isinstance(member, Element) for _, member in members):
+        index = self._member_index(xsd_type)
+        if index is None:
             return  # xs:any, choices and the like: nothing to reorder, zeep reads them as they are
+        members, positions = index
         position = 0
         for child in list(node):
             if not isinstance(child.tag, str):
                 continue
             qname = etree.QName(child)
-            found = next((index for index in range(position, len(members))
-                          if _same_name(members[index][1], qname)), None)
+            at = positions.get((qname.namespace or None, qname.localname), ())
+            found = at[bisect.bisect_left(at, position)] if at and at[-1] >= position else None
             if found is None:  # out of order, or unknown to this contract: skipped, as WCF does
                 node.remove(child)
                 continue
-            member = members[found][1]
+            member = members[found]
             position = found if member.max_occurs != 1 else found + 1
             self.element(child, member.type, depth)
+
+    def _member_index(self, xsd_type: ComplexType) -> _Index | None:
+        """The members of ``xsd_type`` in schema order and, by qualified name, their positions (cached per type)."""
+        key = id(xsd_type)
+        if key not in self._indexes:
+            members = [member for _, member in xsd_type.elements]
+            if not members or any(not isinstance(member, Element) for member in members):
+                self._indexes[key] = None
+            else:
+                positions: dict[_Name, list[int]] = {}
+                for number, member in enumerate(members):
+                    positions.setdefault(_member_name(member), []).append(number)
+                self._indexes[key] = (members, positions)
+        return self._indexes[key]
 
     def simple(self, node: etree._Element, xsd_type: Any) -> None:
         text = (node.text or "").strip()
@@ -125,11 +144,11 @@ class _Reader:
                                           f"The value '' cannot be parsed as the type '{clr}'.")
 
 
-def _same_name(member: Element, qname: etree.QName) -> bool:
-    wanted = member.qname
-    if wanted is None:
-        return member.name == qname.localname
-    return bool(wanted.localname == qname.localname and (wanted.namespace or None) == (qname.namespace or None))
+def _member_name(member: Element) -> _Name:
+    qname = member.qname
+    if qname is None:
+        return None, str(member.name)
+    return qname.namespace or None, qname.localname
 
 
 def read_as_wcf(operation: Any, envelope: etree._Element, enums: Mapping[str, tuple[str, ...]]) -> None:
