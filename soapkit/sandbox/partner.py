@@ -12,7 +12,9 @@ SOAP at ``/login/services/PartnerSystemUserService.svc`` and REST at
 5. its system-user token is the one issued for (tenant, application) -> ``Denied (4)``
 6. the RSA-SHA256 signature verifies with the application's public key -> ``InvalidSignature (7)``
 7. the stamped minute is within ``timestamp_tolerance`` (default 5 min) of the clock -> ``InvalidTimestamp (6)``
-8. ``ReturnTokenType`` other than ``Jwt`` or ``Saml`` -> ``IsSuccessful=false``. ``Saml`` answers the base64 of
+8. ``ReturnTokenType`` other than ``Jwt`` or ``Saml`` -> ``IsSuccessful=false`` over REST (case-insensitive);
+   over SOAP the value must be exactly ``Jwt`` or ``Saml`` (the WSDL's enumeration), else WCF's reader answers
+   a SOAP Fault ``a:DeserializationFailed`` before any check. ``Saml`` answers the base64 of
    a signed SAML 2.0 assertion with the same claims (:mod:`soapkit.sandbox.saml`).
 """
 

@@ -5,6 +5,9 @@ How a call is answered:
 * unknown tenant -> HTTP 404 (text); tenant not running -> HTTP 503 (text, names the state)
 * unknown service (no WSDL in the catalog) -> HTTP 404; SOAP 1.2 content type -> HTTP 415
 * malformed XML, a body that does not match the contract -> HTTP 500, SOAP Fault ``s:Client``
+* the body is first read by WCF's DataContractSerializer rules (:mod:`soapkit.sandbox.datacontract`): members
+  out of order or unknown are skipped; an empty ``xs:int``/``xs:dateTime`` or an enum value outside the schema
+  -> HTTP 500, SOAP Fault ``a:DeserializationFailed``
 * SOAPAction naming no operation of the service -> HTTP 500, SOAP Fault ``a:ActionNotSupported``
 * otherwise HTTP 200 with the operation's response envelope; failures are ``Succeeded=false`` plus
   ``ExceptionInfo`` (see :data:`CREDENTIAL_FAILURES` for credentials, ``NotImplementedException`` for an
