@@ -34,14 +34,14 @@ def port(sb: Sandbox) -> str:
     return sb.base_url.rsplit(":", 1)[-1]
 
 
-def contact_call(sb: Sandbox, base: str, ticket: str) -> requests.Response:
+def contact_call(sb: Sandbox, base: str, ticket: str, host: str | None = None) -> requests.Response:
     envelope = (f'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:n="{NS}"><s:Header>'
                 f'<n:ApplicationToken>{sb.config["client_secret"]}</n:ApplicationToken><n:Credentials>'
                 f'<n:Ticket>{ticket}</n:Ticket></n:Credentials></s:Header><s:Body><n:GetContactEntity>'
                 '<n:ContactEntityId>1</n:ContactEntityId></n:GetContactEntity></s:Body></s:Envelope>')
     return requests.post(f"{base}/Cust12345/Remote/Services88/Contact.svc", data=envelope, timeout=10,
                          headers={"Content-Type": "text/xml; charset=utf-8",
-                                  "SOAPAction": f'"{NS}/Contact/GetContactEntity"'})
+                                  "SOAPAction": f'"{NS}/Contact/GetContactEntity"', **({"Host": host} if host else {})})
 
 
 def test_state_answers_the_current_endpoint_and_other_hosts_get_421(sb: Sandbox) -> None:
@@ -49,7 +49,12 @@ def test_state_answers_the_current_endpoint_and_other_hosts_get_421(sb: Sandbox)
     state = requests.get(sb.config["state_url"], timeout=10).json()
     assert state["Endpoint"] == f"{sb.base_url}/Cust12345"
     assert contact_call(sb, sb.base_url, ticket).status_code == 200
-    wrong = contact_call(sb, f"http://localhost:{port(sb)}", ticket)
+    # At home, every loopback name of the sandbox's port reaches the tenant (the alias rule) ...
+    assert contact_call(sb, f"http://localhost:{port(sb)}", ticket).status_code == 200
+    assert contact_call(sb, sb.base_url, ticket, host=f"[::1]:{port(sb)}").status_code == 200
+    # ... another name (a numbered host), or another port, is the wrong host.
+    assert contact_call(sb, sb.base_url, ticket, host=f"127.0.0.1:{int(port(sb)) + 1}").status_code == 421
+    wrong = contact_call(sb, sb.base_url, ticket, host=f"127.0.0.2:{port(sb)}")
     assert wrong.status_code == 421
     assert wrong.text.strip() == "Wrong subdomain used to access tenant"
     assert wrong.headers["Content-Type"].startswith("text/plain")

@@ -12,7 +12,9 @@ SOAP at ``/login/services/PartnerSystemUserService.svc`` and REST at
 5. its system-user token is the one issued for (tenant, application) -> ``Denied (4)``
 6. the RSA-SHA256 signature verifies with the application's public key -> ``InvalidSignature (7)``
 7. the stamped minute is within ``timestamp_tolerance`` (default 5 min) of the clock -> ``InvalidTimestamp (6)``
-8. ``ReturnTokenType`` other than ``Jwt`` or ``Saml`` -> ``IsSuccessful=false``. ``Saml`` answers the base64 of
+8. ``ReturnTokenType`` other than ``Jwt`` or ``Saml`` -> ``IsSuccessful=false`` over REST (case-insensitive);
+   over SOAP the value must be exactly ``Jwt`` or ``Saml`` (the WSDL's enumeration), else WCF's reader answers
+   a SOAP Fault ``a:DeserializationFailed`` before any check. ``Saml`` answers the base64 of
    a signed SAML 2.0 assertion with the same claims (:mod:`soapkit.sandbox.saml`).
 """
 
@@ -31,7 +33,9 @@ from soapkit.credentials.jwt_validation import SYSTEM_USER_ISSUER, claim
 from soapkit.credentials.signing import SignedSystemToken
 from soapkit.errors import SoapkitError
 from soapkit.sandbox import soap
+from soapkit.sandbox.agents.schema import enumerations
 from soapkit.sandbox.backend import Backend
+from soapkit.sandbox.datacontract import read_as_wcf
 from soapkit.sandbox.saml import signed_assertion_base64
 from soapkit.sandbox.tenants import Tenant
 from soapkit.sandbox.web import Request, Response, parse_json
@@ -42,6 +46,8 @@ log = logging.getLogger(__name__)
 SERVICE = "PartnerSystemUserService"
 OPERATION = "Authenticate"
 _STAMP = re.compile(r"^\d{12}$")
+# SuperOffice's exchange JWTs carry ``nbf`` 60 s before ``iat`` (PROTOCOL.md section 8).
+NOT_BEFORE_SKEW = 60
 
 
 class ErrorCode(IntEnum):
@@ -154,7 +160,7 @@ class PartnerService:
             "iss": SYSTEM_USER_ISSUER,
             "aud": f"spn:{tenant.serial}",
             "iat": issued,
-            "nbf": issued,
+            "nbf": issued - NOT_BEFORE_SKEW,  # as SuperOffice issues them: a lagging client clock is not refused
             "exp": issued + int(self.backend.settings.jwt_lifetime.total_seconds()),
             claim("ticket"): ticket,
             claim("ctx"): tenant.ctx,
@@ -181,10 +187,13 @@ class PartnerService:
         return Response.xml(200, data, operation=f"{SERVICE} metadata")
 
     def soap(self, request: Request) -> Response:
-        operation = self.backend.catalog.describe(SERVICE).operation(OPERATION)
+        described = self.backend.catalog.describe(SERVICE)
+        operation = described.operation(OPERATION)
         log_fields = {"operation": f"{SERVICE}.{OPERATION}"}
         try:
             envelope = soap.parse_envelope(request.body)
+            # WCF's reader: ReturnTokenType must be one of the WSDL's TokenType values (Jwt, Saml), case and all.
+            read_as_wcf(operation, envelope, enumerations(described.path))
             body = soap.deserialize_body(operation, envelope)
         except soap.SoapRequestError as error:
             return Response.xml(500, soap.fault(error.message, error.code), outcome="fault", **log_fields)

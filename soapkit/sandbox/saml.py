@@ -5,6 +5,10 @@ The assertion carries the same claims as the system-user JWT (issuer ``SuperOffi
 identity key by xmlsec: an enveloped signature, RSA-SHA256, exclusive C14N, one Reference to the
 assertion's ``ID``, and the identity certificate in ``KeyInfo/X509Data`` (its SHA-1 thumbprint is the
 ``kid`` of the same key in the JWKS). The service answers with the base64 of the signed XML.
+
+Laid out as SuperOffice issues it: the SAML namespace is the default namespace (no ``saml:`` prefix),
+Attributes carry ``Name`` only (no ``NameFormat``), and the document starts with an XML declaration, so
+clients that read SAML loosely (by local name, by ``Name``, or as a whole document) find the ticket.
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from soapkit.sandbox.identity import Identity
 SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
-ATTRIBUTE_NAME_FORMAT = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
 # Registered claims of the JWT that become parts of the assertion instead of Attributes.
 _STRUCTURAL_CLAIMS = frozenset({"iss", "aud", "iat", "nbf", "exp", "sub"})
 
@@ -48,7 +51,7 @@ def build_assertion(claims: Mapping[str, Any], *, subject: str, issuer: str, aud
     assertion = etree.Element(
         f"{{{SAML_NS}}}Assertion",
         {"ID": "_" + uuid.uuid4().hex, "Version": "2.0", "IssueInstant": saml_instant(not_before)},
-        nsmap={"saml": SAML_NS},
+        nsmap={None: SAML_NS},
     )
     _element(assertion, "Issuer", issuer)
     subject_element = _element(assertion, "Subject")
@@ -62,7 +65,7 @@ def build_assertion(claims: Mapping[str, Any], *, subject: str, issuer: str, aud
     for name, value in claims.items():
         if name in _STRUCTURAL_CLAIMS:
             continue
-        attribute = _element(statement, "Attribute", Name=name, NameFormat=ATTRIBUTE_NAME_FORMAT)
+        attribute = _element(statement, "Attribute", Name=name)
         _element(attribute, "AttributeValue", str(value))
     return assertion
 
@@ -92,4 +95,4 @@ def signed_assertion_base64(claims: Mapping[str, Any], identity: Identity, *, su
     assertion = build_assertion(claims, subject=subject, issuer=issuer, audience=audience,
                                 not_before=now, not_on_or_after=now + lifetime)
     sign_assertion(assertion, identity)
-    return base64.b64encode(etree.tostring(assertion, encoding="utf-8")).decode("ascii")
+    return base64.b64encode(etree.tostring(assertion, encoding="utf-8", xml_declaration=True)).decode("ascii")

@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 App = Callable[[Request], Response]
 
+_MAX_CHUNK_LINE = 4096  # a chunk-size line (with extensions) or one trailer line
+_MAX_TRAILER_LINES = 64
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 52\r\n"
          b"Connection: close\r\n\r\nThe soapkit sandbox has too many open connections.\r\n")
 
@@ -170,20 +174,24 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _read_body(self) -> bytes | None:
-        """The request body, or None after answering 411/413 (the connection is then closed)."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            self.close_connection = True
-            self._send(Response.text(411, "Send a Content-Length; chunked request bodies are not supported."))
-            return None
+        """The request body, or None after answering 400/408/413/501 (the connection is then closed).
+
+        A body comes with a Content-Length or chunked (``Transfer-Encoding: chunked``, as IIS accepts it);
+        either way it is bounded by ``max_request_bytes`` and must arrive within ``request_body_timeout``.
+        """
+        limit = self.server.settings.max_request_bytes
+        encoding = (self.headers.get("Transfer-Encoding") or "").strip().lower()
+        if encoding:
+            if encoding != "chunked":
+                return self._refuse_body(501, f"Transfer-Encoding {encoding!r} is not supported; send chunked or "
+                                         "a Content-Length.")
+            return self._read_chunked(limit)
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        if length < 0 or length > self.server.settings.max_request_bytes:
-            self.close_connection = True
-            limit = self.server.settings.max_request_bytes
-            self._send(Response.text(413, f"The request body is larger than {limit} bytes (or has a bad length)."))
-            return None
+        if length < 0 or length > limit:
+            return self._refuse_body(413, f"The request body is larger than {limit} bytes (or has a bad length).")
         if not length:
             return b""
         self._reader.deadline = time.monotonic() + self.server.settings.request_body_timeout
@@ -191,13 +199,60 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             body = self.rfile.read(length)
         except TimeoutError:
             body = b""
-        self._reader.deadline = None
-        self.connection.settimeout(self.server.settings.idle_timeout)
+        self._end_body_deadline()
         if len(body) < length:  # the client stopped sending, or sent too slowly
-            self.close_connection = True
-            self._send(Response.text(408, "The request body did not arrive in time."))
-            return None
+            return self._refuse_body(408, "The request body did not arrive in time.")
         return body
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        """A chunked body (RFC 9112 section 7.1): chunk extensions and trailers are read and ignored."""
+        self._reader.deadline = time.monotonic() + self.server.settings.request_body_timeout
+        pieces: list[bytes] = []
+        total = 0
+        try:
+            while True:
+                line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+                if not line.endswith(b"\n"):
+                    if len(line) > _MAX_CHUNK_LINE:
+                        return self._refuse_body(400, "A chunk-size line of the chunked body is too long.")
+                    return self._refuse_body(408, "The request body did not arrive in time.")
+                size_text = line.split(b";", 1)[0].strip()
+                if not size_text or len(size_text) > 16 or any(c not in _HEX for c in size_text):
+                    return self._refuse_body(400, "The chunked request body has a malformed chunk size.")
+                size = int(size_text, 16)
+                if size == 0:
+                    break
+                total += size
+                if total > limit:
+                    pieces.clear()
+                    return self._refuse_body(413, f"The request body is larger than {limit} bytes.")
+                piece = self.rfile.read(size)
+                if len(piece) < size:
+                    return self._refuse_body(408, "The request body did not arrive in time.")
+                pieces.append(piece)
+                if self.rfile.read(2) != b"\r\n":
+                    return self._refuse_body(400, "A chunk of the chunked request body does not end with CRLF.")
+            for _ in range(_MAX_TRAILER_LINES):  # trailer fields, up to the empty line
+                line = self.rfile.readline(_MAX_CHUNK_LINE + 1)
+                if not line.endswith(b"\n"):
+                    return self._refuse_body(400, "The chunked request body's trailer is malformed or too long.")
+                if not line.strip():
+                    return b"".join(pieces)
+            return self._refuse_body(400, "The chunked request body has too many trailer lines.")
+        except TimeoutError:
+            return self._refuse_body(408, "The request body did not arrive in time.")
+        finally:
+            self._end_body_deadline()
+
+    def _end_body_deadline(self) -> None:
+        self._reader.deadline = None
+        with contextlib.suppress(OSError):
+            self.connection.settimeout(self.server.settings.idle_timeout)
+
+    def _refuse_body(self, status: int, message: str) -> bytes | None:
+        self.close_connection = True
+        self._send(Response.text(status, message))
+        return None
 
     def _send(self, response: Response) -> None:
         try:

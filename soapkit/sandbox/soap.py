@@ -133,7 +133,19 @@ def serialize_response(operation: Any, body: dict[str, Any], headers: dict[str, 
     if headers:
         kwargs["_soapheaders"] = headers
     message = operation.output.serialize(**kwargs)
-    return etree.tostring(message.content, encoding="utf-8", xml_declaration=False)
+    return etree.tostring(wcf_prefixes(message.content), encoding="utf-8", xml_declaration=False)
+
+
+def wcf_prefixes(envelope: etree._Element) -> etree._Element:
+    """``envelope`` rewritten with WCF's prefixes: ``s:`` for the SOAP envelope namespace (zeep writes
+    ``soap-env:``), the answer's own elements unchanged."""
+    if envelope.prefix == "s":
+        return envelope
+    rewritten = etree.Element(envelope.tag, nsmap={"s": SOAP11_ENV})
+    for child in envelope:
+        rewritten.append(child)
+    etree.cleanup_namespaces(rewritten)
+    return rewritten
 
 
 def fault(message: str, code: tuple[str, str] = (SOAP11_ENV, "Client")) -> bytes:

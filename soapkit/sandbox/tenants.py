@@ -3,6 +3,8 @@
 A tenant with no stored endpoint lives at ``{base_url}/{ctx}`` on the sandbox's own host; a stored
 endpoint (for numbered hosts and tenant moves) is used as is. Agent calls are routed by the ``Host``
 header: a call whose Host is not the host of the tenant's endpoint gets HTTP 421 (see :func:`serves_host`).
+A tenant at home on a loopback sandbox answers on every loopback name of that port (``localhost``,
+``127.0.0.1``, ``[::1]``), as IIS bound to all names does; a moved tenant only on its endpoint's host.
 """
 
 from __future__ import annotations
@@ -41,14 +43,27 @@ class Tenant:
     def serves_host(self, base_url: str, host_header: str | None) -> bool:
         """Whether a request whose ``Host`` header is ``host_header`` addresses this tenant's endpoint host.
 
-        Names are compared as written (``localhost`` is not ``127.0.0.1``), ports with the scheme's default
-        filled in. A request without a Host header is taken to address the sandbox's own host.
+        The alias rule: a tenant at home (no stored endpoint) is served on the sandbox's port under any of
+        its loopback names when the sandbox's own host is one (``localhost`` = ``127.0.0.1`` = ``[::1]``).
+        Any other name is another numbered host (``127.0.0.2``, ``sod2.localhost``) and gets HTTP 421. A
+        moved tenant is served only on its endpoint's host, names compared as written, so a move to
+        ``localhost:{port}`` makes ``127.0.0.1:{port}`` the wrong host. Ports are compared with the scheme's
+        default filled in; a request without a Host header is taken to address the sandbox's own host.
         """
         endpoint = urlsplit(self.endpoint(base_url))
         default_port = 443 if endpoint.scheme == "https" else 80
         wanted = _host_port(endpoint.netloc, default_port)
         asked = _host_port(host_header or urlsplit(base_url).netloc, default_port)
-        return wanted is not None and wanted == asked
+        if wanted is None or asked is None:
+            return False
+        if wanted == asked:
+            return True
+        return (self.stored_endpoint is None and wanted[1] == asked[1]
+                and wanted[0] in LOOPBACK_NAMES and asked[0] in LOOPBACK_NAMES)
+
+
+# Names of the loopback host that reach a sandbox listening on it (the alias rule of Tenant.serves_host).
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _host_port(netloc: str, default_port: int) -> tuple[str, int] | None:

@@ -5,6 +5,9 @@ How a call is answered:
 * unknown tenant -> HTTP 404 (text); tenant not running -> HTTP 503 (text, names the state)
 * unknown service (no WSDL in the catalog) -> HTTP 404; SOAP 1.2 content type -> HTTP 415
 * malformed XML, a body that does not match the contract -> HTTP 500, SOAP Fault ``s:Client``
+* the body is first read by WCF's DataContractSerializer rules (:mod:`soapkit.sandbox.datacontract`): members
+  out of order or unknown are skipped; an empty ``xs:int``/``xs:dateTime`` or an enum value outside the schema
+  -> HTTP 500, SOAP Fault ``a:DeserializationFailed``
 * SOAPAction naming no operation of the service -> HTTP 500, SOAP Fault ``a:ActionNotSupported``
 * otherwise HTTP 200 with the operation's response envelope; failures are ``Succeeded=false`` plus
   ``ExceptionInfo`` (see :data:`CREDENTIAL_FAILURES` for credentials, ``NotImplementedException`` for an
@@ -21,10 +24,12 @@ from lxml import etree
 from soapkit.catalog import ServiceDescription
 from soapkit.errors import SoapkitError
 from soapkit.sandbox import soap
+from soapkit.sandbox.agents import schema
 from soapkit.sandbox.agents.generic import GenericAgents
 from soapkit.sandbox.agents.registry import AgentCall, AgentFailure
 from soapkit.sandbox.backend import Backend
 from soapkit.sandbox.credentials import Verdict
+from soapkit.sandbox.datacontract import read_as_wcf
 from soapkit.sandbox.tenants import Tenant
 from soapkit.sandbox.web import Request, Response
 from soapkit.sandbox.wsdl_docs import WsdlDocuments
@@ -100,6 +105,7 @@ class AgentService:
             envelope = soap.parse_envelope(request.body)
             name = self._operation_name(described, request, envelope)
             operation = described.operation(name)
+            read_as_wcf(operation, envelope, schema.enumerations(described.path))
             params = soap.deserialize_body(operation, envelope)
         except soap.SoapRequestError as error:
             return Response.xml(500, soap.fault(error.message, error.code), ctx=tenant.ctx, outcome="fault",
