@@ -1,0 +1,89 @@
+"""Issue 11's leftovers of item 1: user-defined field info, who-is-calling stamps on the generic store,
+the current principal's user, and Selection basics -- through soapkit against a sandbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import soapkit
+from soapkit.sandbox import Sandbox
+from soapkit.sandbox.seed import USER_DEFINED_FIELDS, USER_DEFINED_LISTS
+
+
+@pytest.fixture(scope="module")
+def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    with Sandbox(data_dir=tmp_path_factory.mktemp("leftovers"), port=0) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def so(sb: Sandbox) -> Iterator[Any]:
+    cfg = sb.config
+    with soapkit.connect(cfg["context_identifier"], env=cfg["base_url"], app_token=cfg["client_secret"],
+                         ticket=sb.issue_ticket()) as client:
+        yield client
+
+
+# --- UserDefinedFieldInfo -----------------------------------------------------------------------
+
+def test_udf_lists_per_owner(so: Any) -> None:
+    udf = so.UserDefinedFieldInfoAgent
+    contact = udf.GetUserDefinedFieldList(OwnerType="Contact")
+    assert [f.ProgId for f in contact] == [r[2] for r in USER_DEFINED_FIELDS if r[1] == "Contact"]
+    assert {f.Type for f in contact} == {"Contact"}
+    person = udf.GetPublishedUserDefinedFieldList(OwnerType="Person")
+    assert [f.FieldLabel for f in person] == [r[3] for r in USER_DEFINED_FIELDS if r[1] == "Person"]
+    assert udf.GetUserDefinedFieldList(OwnerType="Sale") == []
+
+
+def test_udf_lookups(so: Any) -> None:
+    udf = so.UserDefinedFieldInfoAgent
+    field = udf.GetUserDefinedFieldFromProgId(ProgId="superoffice:4", OwnerType="Contact")
+    assert (field.UDefFieldId, field.FieldLabel, field.FieldType, field.UDListDefinitionId) == (4, "Tier", "List", 1)
+    assert udf.GetUserDefinedFieldFromProgId(ProgId="SuperOffice:4", OwnerType="Person") is None
+    assert udf.GetPublishedUserDefinedFieldFromFieldLabel(FieldLabel="shoe size", OwnerType="Person").ProgId == \
+        "SuperOffice:6"
+    assert [f.UDefFieldId for f in udf.GetUserDefinedFieldFromProgIds(
+        ProgIds=["SuperOffice:3", "SuperOffice:99", "SuperOffice:1"], OwnerType="Contact")] == [3, 1]
+    assert [f.ProgId for f in udf.GetUserDefinedFieldFromIds(Ids=[8, 2, 42])] == ["SuperOffice:8", "SuperOffice:2"]
+    assert udf.GetUserDefinedFieldInfo(7).FieldType == "LongText"
+    assert udf.GetUserDefinedFieldInfo(99) is None
+    assert udf.IsPublishEventActive(Type="Contact") is False
+
+
+def test_list_fields_match_mdo_udlist(so: Any) -> None:
+    for field in so.UserDefinedFieldInfoAgent.GetUserDefinedFieldList(OwnerType="Person"):
+        if field.FieldType != "List":
+            continue
+        items = so.MDOAgent.GetList(Name=field.MdoListName, ForceFlatList=True,
+                                    AdditionalInfo=str(field.UDListDefinitionId), OnlyHistory=False)
+        assert [i.Name for i in items] == USER_DEFINED_LISTS[field.UDListDefinitionId]
+    assert [i.Name for i in so.MDOAgent.GetList(Name="udlist1", ForceFlatList=True, AdditionalInfo="",
+                                                OnlyHistory=False)] == USER_DEFINED_LISTS[1]
+    with pytest.raises(soapkit.SoapkitError, match="UDListDefinitionIds"):
+        so.MDOAgent.GetList(Name="udlist", ForceFlatList=True, AdditionalInfo="77", OnlyHistory=False)
+
+
+# --- created/updated on save -------------------------------------------------------------------
+
+def test_generic_save_stamps_created_and_updated(sb: Sandbox, so: Any) -> None:
+    before = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0) - dt.timedelta(seconds=1)
+    sale = so.SaleAgent.CreateDefaultSaleEntity()
+    sale.Heading = "Stamped"
+    created = so.SaleAgent.SaveSaleEntity(sale)
+    assert created.CreatedDate.replace(tzinfo=None) >= before
+    assert created.CreatedBy.AssociateId == 1
+    assert created.UpdatedDate.year == 1 and created.UpdatedBy is None
+    created.Heading = "Stamped again"
+    updated = so.SaleAgent.SaveSaleEntity(created)
+    assert updated.CreatedDate == created.CreatedDate
+    assert updated.CreatedBy.AssociateId == 1
+    assert updated.UpdatedDate.replace(tzinfo=None) >= before
+    assert updated.UpdatedBy.AssociateId == 1
+    # a client cannot rewrite when it was created
+    updated.CreatedDate = dt.datetime(2001, 1, 1)
+    assert so.SaleAgent.SaveSaleEntity(updated).CreatedDate == created.CreatedDate
