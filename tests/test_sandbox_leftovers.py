@@ -87,3 +87,25 @@ def test_generic_save_stamps_created_and_updated(sb: Sandbox, so: Any) -> None:
     # a client cannot rewrite when it was created
     updated.CreatedDate = dt.datetime(2001, 1, 1)
     assert so.SaleAgent.SaveSaleEntity(updated).CreatedDate == created.CreatedDate
+
+
+# --- users: the principal and the others --------------------------------------------------------
+
+def test_the_calling_principal_and_its_user(sb: Sandbox, so: Any) -> None:
+    cfg = sb.config
+    ticket = sb.issue_ticket(associate_id=2)
+    with soapkit.connect(cfg["context_identifier"], env=cfg["base_url"], app_token=cfg["client_secret"],
+                         ticket=ticket) as eva:
+        principal = eva.SoPrincipalAgent.AuthenticateWithAccessToken(AccessToken=ticket)
+        assert (principal.AssociateId, principal.Associate, principal.FullName) == (2, "EVA", "Eva Andersen")
+        assert eva.UserAgent.GetUser(principal.AssociateId).UserName == principal.Associate
+        user = eva.UserAgent.GetUser(2)
+        assert (user.AssociateId, user.UserName, user.Type, user.UserGroup.Id) == (2, "EVA", "InternalAssociate", 1)
+        assert eva.UserAgent.GetUserFromName(UserName="johan").AssociateId == 3
+        assert eva.UserAgent.GetUserFromName(UserName="nobody") is None
+        assert eva.UserAgent.GetUser(99) is None
+        info = eva.UserAgent.GetUserInfo(1)
+        assert (info.UserInfoId, info.UserType, info.RoleName) == (1, "SystemAssociate", "System")
+        assert [i.UserName for i in eva.UserAgent.GetUserInfoList(UserInfoIds=[3, 42, 2])] == ["JOHAN", "EVA"]
+        assert [a.AssociateId for a in eva.AssociateAgent.GetAssociatesByGroup(GroupId=1, Type=0)] == [1, 2]
+        assert eva.AssociateAgent.GetAssociateByPersonId(1) is None

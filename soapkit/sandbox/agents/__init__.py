@@ -1,5 +1,5 @@
 """NetServer agents of the sandbox: the hand-written handlers (Contact, Person, SoPrincipal, Archive, List, Appointment,
-MDO, Associate, UserDefinedFieldInfo), the generic entity store, the registry and the endpoint."""
+MDO, Associate, User, UserDefinedFieldInfo), the generic entity store, the registry and the endpoint."""
 
 from soapkit.sandbox.agents import (  # noqa: F401  (register their handlers)
     appointment,
@@ -10,6 +10,7 @@ from soapkit.sandbox.agents import (  # noqa: F401  (register their handlers)
     person,
     principal,
     udf,
+    users,
 )
 from soapkit.sandbox.agents.registry import HANDLERS, AgentCall, AgentFailure, handles, implemented
 from soapkit.sandbox.agents.service import AgentService
