@@ -109,3 +109,42 @@ def test_the_calling_principal_and_its_user(sb: Sandbox, so: Any) -> None:
         assert [i.UserName for i in eva.UserAgent.GetUserInfoList(UserInfoIds=[3, 42, 2])] == ["JOHAN", "EVA"]
         assert [a.AssociateId for a in eva.AssociateAgent.GetAssociatesByGroup(GroupId=1, Type=0)] == [1, 2]
         assert eva.AssociateAgent.GetAssociateByPersonId(1) is None
+
+
+# --- Selection basics ---------------------------------------------------------------------------
+
+def test_static_selection_members(so: Any) -> None:
+    agent = so.SelectionAgent
+    selection = agent.CreateDefaultSelectionEntity()
+    selection.Name = "Newsletter, spring"
+    selection.SelectionType = "Static"
+    saved = agent.SaveSelectionEntity(selection)
+    selection_id = saved.SelectionId
+    assert selection_id > 0 and saved.MemberCount == 0 and saved.CreatedBy.AssociateId == 1
+    agent.AddContactSelectionMembers(SelectionId=selection_id, ContactPersonIds=[
+        {"ContactId": 1, "PersonId": 0}, {"ContactId": 0, "PersonId": 3}, {"ContactId": 1, "PersonId": 0}])
+    read = agent.GetSelectionEntity(selection_id)
+    assert (read.Name, read.SelectionType, read.MemberCount) == ("Newsletter, spring", "Static", 2)
+    assert read.LastMembershipChangeBy == 1
+    rows = agent.GetSelectionMembersArchiveRows(SelectionId=selection_id, Select="contactId,name")
+    assert [(r.EntityName, r.PrimaryKey) for r in rows] == [("contact", 1), ("person", 3)]
+    columns = {pair.Key: pair.Value.DisplayValue for pair in rows[1].ColumnData}
+    assert columns["contactId"] == "[I:2]" and not columns["name"]   # person 3 is at company 2; name: companies only
+    agent.RemoveContactSelectionMembers(SelectionId=selection_id, ContactPersonIds=[{"ContactId": 1, "PersonId": 0}])
+    assert agent.GetSelectionEntity(selection_id).MemberCount == 1
+
+    with pytest.raises(soapkit.SoapkitError, match="Person 999 does not exist"):
+        agent.AddContactSelectionMembers(SelectionId=selection_id, ContactPersonIds=[{"ContactId": 0, "PersonId": 999}])
+    with pytest.raises(soapkit.SoapkitError, match="Selection 4242 does not exist"):
+        agent.AddSelectionMembers(SelectionId=4242, Ids=[1])
+
+
+def test_selection_of_plain_ids(so: Any) -> None:
+    agent = so.SelectionAgent
+    selection = agent.CreateDefaultSelectionEntity()
+    selection.Name = "Sales to follow up"
+    selection_id = agent.SaveSelectionEntity(selection).SelectionId
+    assert agent.AddSelectionMembers(SelectionId=selection_id, Ids=[5, 6, 5]) == 2
+    assert agent.AddSelectionMembers(SelectionId=selection_id, Ids=[6, 7]) == 1
+    agent.RemoveSelectionMembersById(SelectionId=selection_id, Ids=[5])
+    assert agent.GetSelectionEntity(selection_id).MemberCount == 2
