@@ -30,6 +30,7 @@ Fixtures:
   sandbox, with the sample data (or the seed document's data, see ``soapkit_seed``), removed after the
   test. ``connect()`` gives a client for it, ``snapshot()``/``restore(...)`` save and bring back its data,
   ``load_seed(...)`` adds records. Made by copying a template, so it costs a few milliseconds.
+  ``@pytest.mark.soapkit_seed("extra.json")`` loads more seed documents into one test's tenant.
 * ``soapkit_tenant_client`` (per test) -- a ready client for ``soapkit_tenant``.
 * ``soapkit_seed`` (session) -- ``None`` by default; override it (session-scoped) to return the path of a
   seed JSON file, or its content as a dict, and every ``soapkit_tenant`` starts with that data (the
@@ -225,11 +226,24 @@ def _soapkit_tenants(soapkit_sandbox: Sandbox, soapkit_seed: str | Path | Mappin
     return _Tenants(soapkit_sandbox, soapkit_seed)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "soapkit_seed(path_or_dict, ...): seed documents loaded into this test's "
+                            "soapkit_tenant after it is made (paths relative to the test file)")
+
+
 @pytest.fixture
-def soapkit_tenant(_soapkit_tenants: _Tenants, soapkit_credentials: SandboxCredentials) -> Iterator[SandboxTenant]:
-    """A fresh tenant of this test's own in the session's sandbox; removed after the test."""
+def soapkit_tenant(request: pytest.FixtureRequest, _soapkit_tenants: _Tenants,
+                   soapkit_credentials: SandboxCredentials) -> Iterator[SandboxTenant]:
+    """A fresh tenant of this test's own in the session's sandbox; removed after the test.
+
+    ``@pytest.mark.soapkit_seed("more.json")`` loads seed documents (paths relative to the test file, or dicts)
+    into it for one test, on top of what ``soapkit_seed`` gives every tenant.
+    """
     tenant = _soapkit_tenants.new(soapkit_credentials)
     try:
+        for marker in reversed(list(request.node.iter_markers("soapkit_seed"))):
+            for source in marker.args:
+                tenant.load_seed(source if isinstance(source, Mapping) else request.path.parent / source)
         yield tenant
     finally:
         tenant.sandbox.remove_tenant(tenant.ctx)

@@ -124,6 +124,27 @@ def test_seed_file_for_every_tenant(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
+def test_seed_marker_for_one_test(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".json", extra=json.dumps({"contacts": [{"Name": "Marked AS"}]}))
+    pytester.makeconftest(USER_CONFTEST)
+    pytester.makepyfile(test_user=textwrap.dedent(
+        """
+        import pytest
+
+        @pytest.mark.soapkit_seed("extra.json", {"entities": {"Project": [{"Name": "Marked project"}]}})
+        def test_marked(soapkit_tenant_client):
+            so = soapkit_tenant_client
+            assert so.ContactAgent.GetContactEntity(1).Name == "Nordlys Data AS"   # sample data kept
+            assert so.ContactAgent.GetContactEntity(6).Name == "Marked AS"
+            assert so.ProjectAgent.GetProjectEntity(1).Name == "Marked project"
+
+        def test_unmarked(soapkit_tenant_client):
+            assert soapkit_tenant_client.ContactAgent.GetContactEntity(6) is None
+        """
+    ))
+    pytester.runpytest("-p", "no:cacheprovider", "--strict-markers").assert_outcomes(passed=2)
+
+
 def test_settings_override_must_be_session_scoped(pytester: pytest.Pytester) -> None:
     """What the README warns about: a function-scoped override is refused by pytest."""
     pytester.makeconftest(USER_CONFTEST + textwrap.dedent(

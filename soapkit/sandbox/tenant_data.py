@@ -87,9 +87,8 @@ def restore(store: Store, ctx: str, saved: TenantSnapshot) -> None:
             columns = list(rows[0])
             sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names are ours
                    f"VALUES ({', '.join('?' for _ in columns)})")
-            with store._lock:
-                store._connection.executemany(
-                    sql, [tuple(ctx if column == "ctx" else row[column] for column in columns) for row in rows])
+            store.executemany(sql, [tuple(ctx if column == "ctx" else row[column] for column in columns)
+                                    for row in rows])
 
 
 def remove_tenant(store: Store, ctx: str) -> None:
