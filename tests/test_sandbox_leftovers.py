@@ -148,3 +148,9 @@ def test_selection_of_plain_ids(so: Any) -> None:
     assert agent.AddSelectionMembers(SelectionId=selection_id, Ids=[6, 7]) == 1
     agent.RemoveSelectionMembersById(SelectionId=selection_id, Ids=[5])
     assert agent.GetSelectionEntity(selection_id).MemberCount == 2
+    agent.DeleteSelectionEntity(selection_id)
+    assert agent.GetSelectionEntity(selection_id) is None
+    with pytest.raises(soapkit.SoapkitError, match="EntityNotFoundException"):
+        agent.DeleteSelectionEntity(selection_id)
+    with pytest.raises(soapkit.SoapkitError, match="does not exist"):
+        agent.AddSelectionMembers(SelectionId=selection_id, Ids=[1])

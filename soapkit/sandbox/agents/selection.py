@@ -13,7 +13,7 @@ them) and the entity's ``MemberCount``, ``LastMembershipChange`` and ``LastMembe
   with the comma-separated ``Select`` columns (the Archive agent's ``Contact``/``Person`` columns and values; a
   column only the other kind has is empty, one neither has fails with ``ArgumentException``).
 
-An unknown ``SelectionId`` fails with ``EntityNotFoundException``.
+An unknown ``SelectionId`` fails with ``EntityNotFoundException``. ``DeleteSelectionEntity`` removes the members too.
 """
 
 from __future__ import annotations
@@ -159,3 +159,15 @@ def get_members_archive_rows(call: AgentCall) -> dict[str, Any]:
                       "ColumnData": {"ColumnDataKeyValuePair": data},
                       "LinkHint": archive._link(provider.table, row), "StyleHint": ""})
     return {"Response": {"ArchiveListItem": items}}
+
+
+@handles(SERVICE, "DeleteSelectionEntity")
+def delete_selection_entity(call: AgentCall) -> dict[str, Any]:
+    """The generic store's delete, and the members with it."""
+    selection_id = int(call.param("SelectionEntityId", 0))
+    with call.crm.store.transaction():
+        if not rows(call, family(call, SERVICE, "Selection")).delete(selection_id):
+            raise AgentFailure(NOT_FOUND, f"Selection {selection_id} does not exist.")
+        call.crm.store.execute("DELETE FROM entity WHERE ctx = ? AND family = ? AND entity_id = ?",
+                               (call.ctx, MEMBERS, selection_id))
+    return {}
