@@ -24,17 +24,28 @@ Fixtures:
   clients (one exchange per session, as in production one per hour), so the fixture is cheap.
 * ``soapkit_sandbox_settings`` (session) -- ``None`` by default; override it in your conftest.py to
   return a :class:`~soapkit.sandbox.SandboxSettings` (lifetimes, tolerances, clock) for the session's
-  sandbox.
+  sandbox. The override must be session-scoped too (``@pytest.fixture(scope="session")``): the
+  sandbox is, and pytest refuses a session fixture that needs a function one (``ScopeMismatch``).
+* ``soapkit_tenant`` (per test) -- a :class:`SandboxTenant`: a fresh tenant of its own in the session's
+  sandbox, with the sample data (or the seed document's data, see ``soapkit_seed``), removed after the
+  test. ``connect()`` gives a client for it, ``snapshot()``/``restore(...)`` save and bring back its data,
+  ``load_seed(...)`` adds records. Made by copying a template, so it costs a few milliseconds.
+  ``@pytest.mark.soapkit_seed("extra.json")`` loads more seed documents into one test's tenant.
+* ``soapkit_tenant_client`` (per test) -- a ready client for ``soapkit_tenant``.
+* ``soapkit_seed`` (session) -- ``None`` by default; override it (session-scoped) to return the path of a
+  seed JSON file, or its content as a dict, and every ``soapkit_tenant`` starts with that data (the
+  format is in :mod:`soapkit.sandbox.tenant_data`).
 
-The sandbox's data is session-wide: tests that create or change records see each other's changes.
-Create the records a test relies on in the test, or start a :class:`~soapkit.sandbox.Sandbox` of your
-own for a test that needs a pristine one. With pytest-xdist each worker has its own sandbox.
+The default tenant's data (``soapkit_client``) is session-wide: tests that create or change records see
+each other's changes. Use ``soapkit_tenant`` for a test that needs a pristine tenant of its own. With
+pytest-xdist each worker has its own sandbox.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +53,23 @@ import pytest
 
 import soapkit
 from soapkit.client import SuperOfficeClient
+from soapkit.credentials.base import StaticToken
 from soapkit.credentials.system_user import SystemUser
 from soapkit.redaction import MASK
 from soapkit.sandbox import Sandbox, SandboxSettings
+from soapkit.sandbox.tenant_data import TenantSnapshot
 
 __all__ = [
     "SandboxCredentials",
+    "SandboxTenant",
     "soapkit_client",
     "soapkit_credentials",
     "soapkit_sandbox",
     "soapkit_sandbox_settings",
+    "soapkit_seed",
     "soapkit_system_user",
+    "soapkit_tenant",
+    "soapkit_tenant_client",
 ]
 
 
@@ -129,6 +146,113 @@ def soapkit_client(soapkit_credentials: SandboxCredentials,
                    soapkit_system_user: SystemUser) -> Iterator[SuperOfficeClient]:
     """A ready client for the sandbox tenant, authenticating as the system user; closed after the test."""
     client = soapkit_credentials.connect(soapkit_system_user)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+# --- a tenant per test --------------------------------------------------------------------------
+
+@dataclass
+class SandboxTenant:
+    """A tenant of the session's sandbox that belongs to one test.
+
+    ``credentials`` are the tenant's own (its context identifier and system-user token, the session's
+    application); ``connect()`` authenticates with a ticket the sandbox issues directly, so no exchange runs.
+    """
+
+    sandbox: Sandbox
+    ctx: str
+    credentials: SandboxCredentials
+
+    @property
+    def context_identifier(self) -> str:
+        return self.ctx
+
+    def ticket(self, associate_id: int = 1) -> str:
+        """A fresh ``7T:`` ticket for this tenant (the system user unless another associate is named)."""
+        return self.sandbox.issue_ticket(self.ctx, associate_id=associate_id)
+
+    def connect(self, credentials: soapkit.Credential | None = None, **options: Any) -> SuperOfficeClient:
+        """A client for this tenant, with a fresh system-user ticket unless ``credentials`` are given."""
+        return self.credentials.connect(credentials or StaticToken(self.ticket()), **options)
+
+    def snapshot(self) -> TenantSnapshot:
+        return self.sandbox.snapshot_tenant(self.ctx)
+
+    def restore(self, saved: TenantSnapshot) -> None:
+        self.sandbox.restore_tenant(self.ctx, saved)
+
+    def load_seed(self, source: str | Path | Mapping[str, Any]) -> dict[str, list[int]]:
+        return self.sandbox.load_seed(self.ctx, source)
+
+
+class _Tenants:
+    """Makes the per-test tenants of one sandbox: a template tenant is built once and copied."""
+
+    def __init__(self, sandbox: Sandbox, seed: str | Path | Mapping[str, Any] | None) -> None:
+        self.sandbox = sandbox
+        self._numbers = itertools.count(1)
+        ctx = self._free_ctx()
+        sandbox.add_tenant(ctx, install=False)
+        if seed is not None:
+            sandbox.load_seed(ctx, seed)
+        self.template = sandbox.snapshot_tenant(ctx)
+        sandbox.remove_tenant(ctx)
+
+    def _free_ctx(self) -> str:
+        while True:  # context identifiers look like Cust12345; these are out of the way of hand-picked ones
+            ctx = f"Cust{9_000_000 + next(self._numbers)}"
+            if self.sandbox.backend.tenants.get(ctx) is None:
+                return ctx
+
+    def new(self, base: SandboxCredentials) -> SandboxTenant:
+        ctx = self._free_ctx()
+        token = self.sandbox.add_tenant(ctx, install=True)
+        assert token is not None
+        self.sandbox.restore_tenant(ctx, self.template)
+        return SandboxTenant(self.sandbox, ctx, replace(base, context_identifier=ctx, system_user_token=token))
+
+
+@pytest.fixture(scope="session")
+def soapkit_seed() -> str | Path | Mapping[str, Any] | None:
+    """The seed document every ``soapkit_tenant`` starts with: ``None`` (the sample data) unless overridden."""
+    return None
+
+
+@pytest.fixture(scope="session")
+def _soapkit_tenants(soapkit_sandbox: Sandbox, soapkit_seed: str | Path | Mapping[str, Any] | None) -> _Tenants:
+    return _Tenants(soapkit_sandbox, soapkit_seed)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "soapkit_seed(path_or_dict, ...): seed documents loaded into this test's "
+                            "soapkit_tenant after it is made (paths relative to the test file)")
+
+
+@pytest.fixture
+def soapkit_tenant(request: pytest.FixtureRequest, _soapkit_tenants: _Tenants,
+                   soapkit_credentials: SandboxCredentials) -> Iterator[SandboxTenant]:
+    """A fresh tenant of this test's own in the session's sandbox; removed after the test.
+
+    ``@pytest.mark.soapkit_seed("more.json")`` loads seed documents (paths relative to the test file, or dicts)
+    into it for one test, on top of what ``soapkit_seed`` gives every tenant.
+    """
+    tenant = _soapkit_tenants.new(soapkit_credentials)
+    try:
+        for marker in reversed(list(request.node.iter_markers("soapkit_seed"))):
+            for source in marker.args:
+                tenant.load_seed(source if isinstance(source, Mapping) else request.path.parent / source)
+        yield tenant
+    finally:
+        tenant.sandbox.remove_tenant(tenant.ctx)
+
+
+@pytest.fixture
+def soapkit_tenant_client(soapkit_tenant: SandboxTenant) -> Iterator[SuperOfficeClient]:
+    """A ready client for ``soapkit_tenant``; closed after the test."""
+    client = soapkit_tenant.connect()
     try:
         yield client
     finally:

@@ -138,7 +138,7 @@ def sample_entity(contract: ContractClient, family: entities.EntityFamily) -> tu
     text = [m for m, e in family.entity_type.elements
             if isinstance(schema.simple_default(e.type, family.enums), str) and e.type.name == "string"]
     given: dict[str, Any] = {member: f"{family.name} {member}" for member in text}
-    dates = [m for m, e in family.entity_type.elements if e.type.name == "dateTime"]
+    dates = [m for m, e in family.entity_type.elements if e.type.name == "dateTime" and m not in entities.STAMPED]
     if dates:
         given[dates[0]] = dt.datetime(2024, 5, 17, 9, 30)
     return {**entity, **given}, given
@@ -165,8 +165,10 @@ def test_saved_entity_reads_back_equal(contract: ContractClient, family: entitie
                dt.datetime(2025, 1, 2, 3, 4)}
     again = contract.call(family.service, family.operations["Save"], {save_param: changed})
     assert plain(again.body.Response)[family.id_member] == entity_id
-    assert plain(contract.call(family.service, family.operations["Get"], {get_param: entity_id}).body.Response) \
-        == changed
+    reread = plain(contract.call(family.service, family.operations["Get"], {get_param: entity_id}).body.Response)
+    assert reread == plain(again.body.Response)
+    unstamped = [m for m in changed if m not in entities.STAMPED]
+    assert {m: reread[m] for m in unstamped} == {m: changed[m] for m in unstamped}
     if "Delete" in family.operations:
         delete_param = next(iter(contract.defaults(family.service, family.operations["Delete"])))
         assert contract.call(family.service, family.operations["Delete"], {delete_param: entity_id}).header.Succeeded

@@ -8,6 +8,7 @@ import os
 import secrets
 import threading
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from soapkit.catalog import Catalog, default_catalog
 from soapkit.credentials.keys import private_key_to_pem
 from soapkit.sandbox import admin, provision
+from soapkit.sandbox import tenant_data as _tenant_data
 from soapkit.sandbox.agents import AgentService
 from soapkit.sandbox.backend import Backend
 from soapkit.sandbox.faults import FaultInjector, Faults
@@ -31,6 +33,7 @@ from soapkit.sandbox.seed import NORWAY, SYSTEM_ASSOCIATE_ID
 from soapkit.sandbox.server import SandboxHTTPServer
 from soapkit.sandbox.settings import SandboxSettings
 from soapkit.sandbox.store import Store
+from soapkit.sandbox.tenant_data import TenantSnapshot
 from soapkit.sandbox.tenants import state_document
 from soapkit.sandbox.web import Handler, Request, Response, Router
 from soapkit.tenant import TenantState
@@ -200,6 +203,30 @@ class Sandbox:
         if not install or application is None:
             return None
         return backend.apps.install(tenant.ctx, application, SYSTEM_ASSOCIATE_ID)
+
+    def snapshot_tenant(self, ctx: str | None = None) -> TenantSnapshot:
+        """Every stored row of tenant ``ctx``'s data (companies, persons, associates, the generic entities, id
+        sequences); :meth:`restore_tenant` puts it back. See :mod:`soapkit.sandbox.tenant_data`."""
+        ctx = ctx or self.context_identifier
+        if self.backend.tenants.get(ctx) is None:
+            raise KeyError(ctx)
+        return _tenant_data.snapshot(self.backend.store, ctx)
+
+    def restore_tenant(self, ctx: str | None, saved: TenantSnapshot) -> None:
+        """Tenant ``ctx``'s data made exactly ``saved`` (taken from it or from another tenant); credentials stay."""
+        ctx = ctx or self.context_identifier
+        if self.backend.tenants.get(ctx) is None:
+            raise KeyError(ctx)
+        _tenant_data.restore(self.backend.store, ctx, saved)
+
+    def load_seed(self, ctx: str | None, source: str | Path | Mapping[str, Any]) -> dict[str, list[int]]:
+        """Save a seed document's records (a JSON file's path, or its content) into tenant ``ctx``; returns the
+        ids given. The format is described in :mod:`soapkit.sandbox.tenant_data`."""
+        return _tenant_data.load_seed(self.backend, ctx or self.context_identifier, source)
+
+    def remove_tenant(self, ctx: str) -> None:
+        """Tenant ``ctx`` gone, with its data, installations and credentials (``/api/state`` says Unknown)."""
+        _tenant_data.remove_tenant(self.backend.store, ctx)
 
     def set_tenant_state(self, ctx: str, state: TenantState | str) -> None:
         self.backend.tenants.set_state(ctx, state if isinstance(state, TenantState) else TenantState[state])

@@ -141,3 +141,23 @@ def seed_tenant(store: Store, ctx: str) -> None:
             "updated_at": company["created_at"], "created_by": company["associate_id"],
             "updated_by": company["associate_id"],
         })
+
+
+# User-defined fields of every tenant (SuperOffice's layout is per database; the sandbox's is fixed):
+# (UDefFieldId, owner UDefType, ProgId, label, UDefFieldType, UDListDefinitionId or 0, text length).
+USER_DEFINED_FIELDS: list[tuple[int, str, str, str, str, int, int]] = [
+    (1, "Contact", "SuperOffice:1", "Customer number", "ShortText", 0, 40),
+    (2, "Contact", "SuperOffice:2", "Customer since", "Date", 0, 0),
+    (3, "Contact", "SuperOffice:3", "Newsletter", "Checkbox", 0, 0),
+    (4, "Contact", "SuperOffice:4", "Tier", "List", 1, 0),
+    (5, "Contact", "SuperOffice:5", "Yearly revenue", "Decimal", 0, 0),
+    (6, "Person", "SuperOffice:6", "Shoe size", "Number", 0, 0),
+    (7, "Person", "SuperOffice:7", "Notes", "LongText", 0, 2000),
+    (8, "Person", "SuperOffice:8", "Preferred channel", "List", 2, 0),
+]
+
+# The user-defined lists the List fields above use, by UDListDefinitionId (MDO list "udlist", AdditionalInfo = id).
+USER_DEFINED_LISTS: dict[int, list[str]] = {
+    1: ["Gold", "Silver", "Bronze"],
+    2: ["Phone", "E-mail", "Letter", "Meeting"],
+}

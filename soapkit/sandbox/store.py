@@ -183,6 +183,10 @@ class Store:
         with self._lock:
             return self._connection.execute(sql, parameters).rowcount
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._lock:
+            self._connection.executemany(sql, rows)
+
     def all(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(row) for row in self._connection.execute(sql, parameters).fetchall()]

@@ -1,5 +1,5 @@
 """NetServer agents of the sandbox: the hand-written handlers (Contact, Person, SoPrincipal, Archive, List, Appointment,
-MDO, Associate), the generic entity store, the registry and the endpoint."""
+MDO, Associate, Selection, User, UserDefinedFieldInfo), the generic entity store, the registry and the endpoint."""
 
 from soapkit.sandbox.agents import (  # noqa: F401  (register their handlers)
     appointment,
@@ -9,6 +9,9 @@ from soapkit.sandbox.agents import (  # noqa: F401  (register their handlers)
     mdo,
     person,
     principal,
+    selection,
+    udf,
+    users,
 )
 from soapkit.sandbox.agents.registry import HANDLERS, AgentCall, AgentFailure, handles, implemented
 from soapkit.sandbox.agents.service import AgentService

@@ -15,6 +15,11 @@ How the verbs answer (the same way the hand-written Contact and Person agents do
 * ``Get{X}`` / ``Get{X}List`` -- the list carrier ``{X}`` made from the stored entity's members of the same
   name and type (the others at their defaults); unknown ids are nil / skipped.
 
+The store fills in who and when (:func:`stamped`): on create ``CreatedDate``/``Registered``/``CreatedAt`` now and
+``CreatedBy``/``RegisteredAssociateId`` the calling associate; on update ``UpdatedDate``/``Updated``, ``UpdatedBy``/
+``UpdatedAssociateId`` and ``UpdatedCount`` + 1, the created members kept as stored (what a client sends there is
+ignored, as NetServer ignores it).
+
 Members that name a CRM row -- a ``Contact``, ``Person`` or ``Associate`` carrier -- are read from the CRM
 by their id when an entity is saved, so a sale or project links to a real company and person (an unknown
 id fails with ``ValidationException``).
@@ -22,6 +27,7 @@ id fails with ``ValidationException``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -186,6 +192,45 @@ def normalized(call: AgentCall, family: EntityFamily, entity: Mapping[str, Any])
     return result
 
 
+# Who and when, as NetServer fills them in on save: on create the "created" members, on update the
+# "updated" ones (the created ones kept from the stored entity). Only members of the right type are touched.
+CREATED_DATES = ("CreatedDate", "Registered", "CreatedAt")
+UPDATED_DATES = ("UpdatedDate", "Updated")
+CREATED_BY = ("CreatedBy", "RegisteredAssociateId")
+UPDATED_BY = ("UpdatedBy", "UpdatedAssociateId")
+STAMPED = (*CREATED_DATES, *UPDATED_DATES, *CREATED_BY, *UPDATED_BY, "UpdatedCount")  # the store's, not the client's
+_COUNTERS = ("short", "int", "long")
+
+
+def stamped(call: AgentCall, family: EntityFamily, entity: dict[str, Any],
+            previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The entity with its created/updated dates, associates and ``UpdatedCount`` as a save leaves them."""
+    types = {member: getattr(element.type, "name", None) for member, element in family.entity_type.elements}
+    now = call.now.astimezone(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    caller = call.associate_id
+
+    def who(member: str) -> Any:
+        if types[member] == "Associate":
+            return views.associate_carrier(call.crm.associate(caller)) if caller else None
+        return caller
+
+    result = dict(entity)
+    stamp_dates, stamp_by = (UPDATED_DATES, UPDATED_BY) if previous is not None else (CREATED_DATES, CREATED_BY)
+    for member in stamp_dates:
+        if types.get(member) == "dateTime":
+            result[member] = now
+    for member in stamp_by:
+        if types.get(member) in ("Associate", "int"):
+            result[member] = who(member)
+    if previous is not None:
+        for member in (*CREATED_DATES, *CREATED_BY):
+            if member in types and member in previous:
+                result[member] = previous[member]
+        if types.get("UpdatedCount") in _COUNTERS:
+            result["UpdatedCount"] = int(previous.get("UpdatedCount") or 0) + 1
+    return result
+
+
 def project(entity: Mapping[str, Any], source_type: Any, target_type: Any,
             enums: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
     """A carrier of ``target_type`` from an entity: members of the same name and type copied, flattened links
@@ -250,7 +295,12 @@ def verb_handlers(family: EntityFamily) -> dict[str, Handler]:
         entity = next((v for v in call.params.values() if isinstance(v, dict)), None)
         if entity is None:
             raise AgentFailure(VALIDATION, f"{family.operations['Save']} needs a {family.name}Entity.")
-        return {"Response": rows(call, family).save(normalized(call, family, entity))}
+        table = rows(call, family)
+        with table.store.transaction():
+            values = normalized(call, family, entity)
+            entity_id = int(values.get(family.id_member) or 0)
+            previous = table.get(entity_id) if entity_id else None
+            return {"Response": table.save(stamped(call, family, values, previous))}
 
     def delete(call: AgentCall) -> dict[str, Any]:
         entity_id = _id_param(call)

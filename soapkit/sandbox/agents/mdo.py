@@ -3,6 +3,8 @@
 ``GetList(Name)`` and ``GetListWithRestriction(Name, SearchValue)`` know the lists ``category``,
 ``business``, ``position``, ``country``, ``associate`` and ``priority`` (names case-insensitive; SuperOffice's
 aliases such as ``Category`` and ``Associate`` work the same); items are ``MDOListItem`` with SuperOffice's ids.
+``udlist`` with ``AdditionalInfo`` the ``UDListDefinitionId`` of a user-defined List field (or ``udlist{id}``) gives
+that field's choices (see :mod:`.udf`); item ids are ``{id}01``, ``{id}02`` ...
 ``GetListWithRestriction`` keeps the items whose name contains ``SearchValue`` (case-insensitive). Any other
 list name fails with ``ArgumentException`` naming the lists the sandbox has.
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from zeep.xsd import Nil
 
+from soapkit.sandbox import seed
 from soapkit.sandbox.agents import views
 from soapkit.sandbox.agents.registry import AgentCall, AgentFailure, handles
 
@@ -36,11 +39,19 @@ def list_items(call: AgentCall, name: str) -> list[dict[str, Any]]:
     if wanted == "associate":
         rows = store.all("SELECT * FROM associate WHERE ctx = ? ORDER BY associate_id", (call.ctx,))
         return [_item(r["associate_id"], r["user_name"], r["full_name"], i) for i, r in enumerate(rows)]
+    if wanted.startswith("udlist"):
+        number = wanted[len("udlist"):] or str(call.param("AdditionalInfo", "")).strip()
+        values = seed.USER_DEFINED_LISTS.get(int(number)) if number.isdigit() else None
+        if values is None:
+            raise AgentFailure("ArgumentException", f"Unknown user-defined list {name!r} (AdditionalInfo "
+                               f"{call.param('AdditionalInfo', '')!r}): the sandbox has the UDListDefinitionIds "
+                               f"{', '.join(map(str, seed.USER_DEFINED_LISTS))}.")
+        return [_item(int(number) * 100 + i, v, v, i) for i, v in enumerate(values, start=1)]
     if wanted in LIST_NAMES:
         rows = store.all("SELECT * FROM list_item WHERE list_name = ? ORDER BY rank, id", (wanted,))
         return [_item(r["id"], r["value"], r["tooltip"] or "", r["rank"]) for r in rows]
     raise AgentFailure("ArgumentException", f"Unknown MDO list {name!r}: the sandbox has "
-                       f"{', '.join(LIST_NAMES)} (case-insensitive).")
+                       f"{', '.join(LIST_NAMES)} and udlist (case-insensitive).")
 
 
 @handles("MDO", "GetList")
