@@ -83,13 +83,14 @@ HAND_WRITTEN_EDITABLE = {"Contact.Contact": ("Name", "Department", "OrgNr"),
 
 
 def _fill(family: entities.EntityFamily, entity: Any) -> dict[str, Any]:
-    """Give every string member and the first dateTime member of ``entity`` a value; returns those values."""
+    """Give every string member and the first dateTime member of ``entity`` a value (not the members the store
+    stamps); returns those values."""
     given: dict[str, Any] = {}
     editable = HAND_WRITTEN_EDITABLE.get(family.key)
     for member, element in family.entity_type.elements:
         name = getattr(element.type, "name", None)
-        if editable is not None and member not in editable:
-            continue
+        if (editable is not None and member not in editable) or member in entities.STAMPED:
+            continue  # the store fills in who and when itself
         if name == "string" and element.max_occurs == 1:
             given[member] = f"{family.name} {member}"
         elif name == "dateTime" and not any(isinstance(v, dt.datetime) for v in given.values()):
