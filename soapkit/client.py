@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -23,8 +23,13 @@ from soapkit.values.archive import ArchiveQuery, ArchiveRows, Restriction
 from soapkit.values.inputs import AwareDatetimes, InputOptions
 from soapkit.values.lists import ListCache
 
+if TYPE_CHECKING:  # generated stubs (tools/build_stubs.py): so.ContactAgent.GetContactEntity(5) is typed
+    from soapkit._typed_agents import TypedAgents as _TypedAgents
+else:
+    _TypedAgents = object
 
-class SuperOfficeClient:
+
+class SuperOfficeClient(_TypedAgents):
     """Agents of one tenant: ``client.ContactAgent.GetContactEntity(5)``.
 
     Attribute names ending in ``Agent`` (``ContactAgent``) or naming a service (``Contact``) give an

@@ -34,6 +34,11 @@ def test_wheel_contains_every_shipped_wsdl(wheel: Path) -> None:
     assert any(n.endswith("entry_points.txt") for n in names)
 
 
+def test_wheel_carries_the_type_stubs(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"soapkit/py.typed", "soapkit/_typed_agents.pyi"} <= names
+
+
 def test_installed_wheel_finds_its_wsdls(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],

@@ -1,0 +1,145 @@
+"""The generated type stubs: current with their generator, and useful to mypy on a user's script.
+
+``soapkit/_typed_agents.pyi`` is written by tools/build_stubs.py from the shipped WSDLs; mypy runs here the way a
+user runs it (from an empty folder, no project configuration, against the installed soapkit).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+GENERATOR = REPO / "tools" / "build_stubs.py"
+STUBS = REPO / "soapkit" / "_typed_agents.pyi"
+
+
+def _generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_stubs", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("build_stubs", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generated() -> str:
+    if not GENERATOR.is_file():
+        pytest.skip("not running from a source checkout")
+    return str(_generator().build())
+
+
+def test_committed_stubs_are_what_the_generator_writes(generated: str) -> None:
+    assert STUBS.read_text(encoding="utf-8") == generated, (
+        "soapkit/_typed_agents.pyi is out of date: run python tools/build_stubs.py")
+
+
+def test_stubs_cover_every_shipped_agent_and_operation(generated: str) -> None:
+    from soapkit.catalog import PARTNER_SERVICE, Catalog
+    from soapkit.values.codec import agent_label
+
+    catalog = Catalog()
+    for service in catalog.services():
+        label = agent_label(service)
+        assert f"\nclass {label}Proxy:\n" in generated
+        if service != PARTNER_SERVICE:
+            assert f"\n    {label}: {label}Proxy\n" in generated
+    operations = sum(len(catalog.describe(service).operation_names) for service in catalog.services())
+    assert generated.count("\n    def ") - generated.count("\n    def __") == operations
+    assert len(generated) < 1_000_000, "keep the stubs small enough for type checkers and editors"
+
+
+def test_stubs_type_the_value_layer_shapes(generated: str) -> None:
+    assert "def GetContactEntity(self, ContactEntityId: int | None = None) -> ContactEntity | None: ..." in generated
+    assert "class ContactEntity(Carrier):" in generated
+    assert "class ContactEntityDict(CarrierDict, total=False):" in generated
+    assert "    Emails: list[EntityElement]\n" in generated  # a list wrapper is a list, never None
+    assert "    Emails: list[EntityElementDict | EntityElement] | tuple[EntityElementDict | EntityElement, ...]" \
+        in generated
+
+
+def _mypy(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    source = tmp_path / "user_script.py"
+    source.write_text(textwrap.dedent(script), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "--config-file", str(tmp_path / "none.ini"),
+         "--python-executable", sys.executable, "--show-error-codes", "--no-error-summary", source.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+    )
+
+
+@pytest.fixture
+def user_dir(tmp_path: Path) -> Path:
+    if shutil.which("mypy") is None and importlib.util.find_spec("mypy") is None:
+        pytest.skip("mypy is not installed (pip install soapkit[test])")
+    (tmp_path / "none.ini").write_text("[mypy]\n", encoding="utf-8")
+    return tmp_path
+
+
+GOOD = """\
+    import datetime
+
+    import soapkit
+
+    so = soapkit.connect("Cust12345", ticket="7T:not-a-real-ticket")
+    contact = so.ContactAgent.GetContactEntity(5)
+    if contact is not None:
+        name: str | None = contact.Name
+        number: int = contact.ContactId
+        created: datetime.datetime = contact.CreatedDate
+        emails = [email.Value for email in contact.Emails]
+        contact.Name = "Acme"
+        saved = so.ContactAgent.SaveContactEntity(contact)
+        assert saved is None or saved.ContactId == number
+    so.ContactAgent.SaveContactEntity({"Name": "Acme", "Emails": [{"Value": "info@example.com"}]})
+    so.PersonAgent.GetPersonList([1, 2, 3])
+    so.Contact.anything_goes()  # service names stay untyped (AgentProxy)
+    rows = so.archive("FindContact", ["contactId", "name"])
+"""
+
+
+def test_a_correct_user_script_passes_mypy(user_dir: Path) -> None:
+    result = _mypy(user_dir, GOOD)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_stub_module_itself_is_valid_for_mypy(user_dir: Path) -> None:
+    result = _mypy(user_dir, "from soapkit._typed_agents import TypedAgents\nreveal_type(TypedAgents().ContactAgent)\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ContactAgentProxy" in result.stdout
+
+
+MISTAKES = {
+    "misspelt-field": ("print(contact.Nmae)", '"ContactEntity" has no attribute "Nmae"'),
+    "wrong-argument-type": ('so.ContactAgent.GetContactEntity("abc")',
+                            'incompatible type "str"; expected "int | None"'),
+    "wrong-result-use": ("number: str = contact.ContactId", 'expression has type "int", variable has type "str"'),
+    "misspelt-dict-key": ('so.ContactAgent.SaveContactEntity({"Nmae": "Acme"})', "SaveContactEntity"),
+    "misspelt-operation": ("so.ContactAgent.GetContactEntty(5)", 'has no attribute "GetContactEntty"'),
+}
+
+
+def test_mypy_reports_each_mistake_in_a_user_script(user_dir: Path) -> None:
+    """One mypy run (a few seconds) for all mistakes: each line of the script is reported, and only those."""
+    header = [
+        "import soapkit",
+        'so = soapkit.connect("Cust12345", ticket="7T:not-a-real-ticket")',
+        "contact = so.ContactAgent.GetContactEntity(5)",
+        "assert contact is not None",
+    ]
+    lines = {len(header) + number: case for number, case in enumerate(MISTAKES, start=1)}
+    script = "\n".join([*header, *(MISTAKES[case][0] for case in MISTAKES)]) + "\n"
+    result = _mypy(user_dir, script)
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = {int(row.split(":")[1]): row for row in result.stdout.splitlines() if ": error:" in row}
+    assert sorted(errors) == sorted(lines), result.stdout
+    for number, case in lines.items():
+        assert MISTAKES[case][1] in errors[number], (case, errors[number])
