@@ -4,6 +4,7 @@
 >>> so.ContactAgent.GetContactEntity(5)
 """
 
+from soapkit._version import __version__
 from soapkit.catalog import Catalog
 from soapkit.client import SuperOfficeClient, connect
 from soapkit.credentials import (
@@ -37,8 +38,6 @@ from soapkit.errors import (
 from soapkit.headers import TimeZoneHeader
 from soapkit.tenant import Environment
 from soapkit.values import MultiLanguageText, decode_value, plain
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AgentError",

@@ -121,7 +121,7 @@ class CommandParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``soapkit`` parser with every command of :data:`COMMAND_MODULES` registered."""
-    from soapkit import __version__
+    from soapkit._version import VersionAction
 
     parser = argparse.ArgumentParser(
         prog="soapkit",
@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Call, describe and debug SuperOffice CRM Online SOAP web services.",
         epilog="Run `soapkit COMMAND --help` for a command's options. Exit codes: see docs/cli.md.",
     )
-    parser.add_argument("--version", action="version", version=f"soapkit {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     add_output_options(parser, suppress=False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
     for name in COMMAND_MODULES:
