@@ -24,6 +24,7 @@ from soapkit.values.inputs import AwareDatetimes, InputOptions
 from soapkit.values.lists import ListCache
 
 if TYPE_CHECKING:  # generated stubs (tools/build_stubs.py): so.ContactAgent.GetContactEntity(5) is typed
+    from soapkit._typed_agents import MDOListItem, UserDefinedFieldInfo
     from soapkit._typed_agents import TypedAgents as _TypedAgents
 else:
     _TypedAgents = object
@@ -150,23 +151,27 @@ class SuperOfficeClient(_TypedAgents):
         return ArchiveRows(fetch, query, start_page=start_page, progress=progress, total=total)
 
     def mdo_list(self, name: str, *, flat: bool = True, additional_info: str = "",
-                 only_history: bool = False) -> Any:
+                 only_history: bool = False) -> list[MDOListItem]:
         """``MDOAgent.GetList`` (``"category"``, ``"business"``, ``"udlist"``, ...), cached per client for
         ``list_cache_seconds``. The items are a list of ``MDOListItem``."""
         key = ("MDO.GetList", name.lower(), flat, additional_info, only_history)
         return self.lists.get(key, lambda: self.agent("MDO").GetList(
             Name=name, ForceFlatList=flat, AdditionalInfo=additional_info, OnlyHistory=only_history))
 
-    def udf_info(self, prog_id: str, owner: str = "Contact") -> Any:
+    def udf_info(self, prog_id: str, owner: str = "Contact") -> UserDefinedFieldInfo | None:
         """``UserDefinedFieldInfoAgent.GetUserDefinedFieldFromProgId`` (``"SuperOffice:1"``), cached."""
         key = ("UserDefinedFieldInfo.GetUserDefinedFieldFromProgId", prog_id, owner)
         return self.lists.get(key, lambda: self.agent("UserDefinedFieldInfo").GetUserDefinedFieldFromProgId(
             ProgId=prog_id, OwnerType=owner))
 
-    def udf_list(self, prog_id: str, owner: str = "Contact") -> Any:
+    def udf_list(self, prog_id: str, owner: str = "Contact") -> list[MDOListItem]:
         """The items of a list-type user-defined field: ``MDOAgent.GetList("udlist", ...)`` with the field's
         ``UDListDefinitionId`` as additional info; both answers cached."""
         info = self.udf_info(prog_id, owner)
+        if info is None:
+            raise ConfigurationError(
+                f"{owner} has no user-defined field {prog_id!r}.",
+                hint="ProgIds look like SuperOffice:1 (UserDefinedFieldInfoAgent.GetUserDefinedFieldList lists them).")
         return self.mdo_list("udlist", additional_info=str(info.UDListDefinitionId))
 
     def close(self) -> None:

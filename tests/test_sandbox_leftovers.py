@@ -154,3 +154,8 @@ def test_selection_of_plain_ids(so: Any) -> None:
         agent.DeleteSelectionEntity(selection_id)
     with pytest.raises(soapkit.SoapkitError, match="does not exist"):
         agent.AddSelectionMembers(SelectionId=selection_id, Ids=[1])
+
+
+def test_udf_list_of_an_unknown_field_is_a_configuration_error(so: Any) -> None:
+    with pytest.raises(soapkit.ConfigurationError, match="no user-defined field 'SuperOffice:999'"):
+        so.udf_list("SuperOffice:999")

@@ -103,6 +103,9 @@ GOOD = """\
     so.PersonAgent.GetPersonList([1, 2, 3])
     so.Contact.anything_goes()  # service names stay untyped (AgentProxy)
     rows = so.archive("FindContact", ["contactId", "name"])
+    categories: list[int] = [item.Id for item in so.mdo_list("category")]
+    field = so.udf_info("SuperOffice:1")
+    label: str | None = field.FieldLabel if field is not None else None
 """
 
 
@@ -124,6 +127,7 @@ MISTAKES = {
     "wrong-result-use": ("number: str = contact.ContactId", 'expression has type "int", variable has type "str"'),
     "misspelt-dict-key": ('so.ContactAgent.SaveContactEntity({"Nmae": "Acme"})', "SaveContactEntity"),
     "misspelt-operation": ("so.ContactAgent.GetContactEntty(5)", 'has no attribute "GetContactEntty"'),
+    "misused-helper-result": ('so.mdo_list("category")[0].Nmae', '"MDOListItem" has no attribute "Nmae"'),
 }
 
 
