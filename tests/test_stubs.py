@@ -7,6 +7,8 @@ user runs it (from an empty folder, no project configuration, against the instal
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -147,3 +149,42 @@ def test_mypy_reports_each_mistake_in_a_user_script(user_dir: Path) -> None:
     assert sorted(errors) == sorted(lines), result.stdout
     for number, case in lines.items():
         assert MISTAKES[case][1] in errors[number], (case, errors[number])
+
+
+# --- pyright (pip install pyright[nodejs]: Node.js comes from PyPI too) --------------------------------------
+
+
+def _pyright(tmp_path: Path, script: str) -> dict[int, str]:
+    """pyright's errors on a user script, by line (1-based)."""
+    executable = shutil.which("pyright", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if executable is None:
+        pytest.skip("pyright is not installed (pip install soapkit[test])")
+    source = tmp_path / "user_script.py"
+    source.write_text(script, encoding="utf-8")
+    (tmp_path / "pyrightconfig.json").write_text("{}", encoding="utf-8")
+    result = subprocess.run([executable, "--outputjson", "--pythonpath", sys.executable, source.name],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        pytest.skip(f"pyright did not run here: {(result.stderr or result.stdout)[:200]}")
+    return {d["range"]["start"]["line"] + 1: d["message"] for d in report["generalDiagnostics"]
+            if d["severity"] == "error"}
+
+
+def test_a_correct_user_script_passes_pyright(tmp_path: Path) -> None:
+    assert _pyright(tmp_path, textwrap.dedent(GOOD)) == {}
+
+
+def test_pyright_reports_each_mistake_in_a_user_script(tmp_path: Path) -> None:
+    header = [
+        "import soapkit",
+        'so = soapkit.connect("Cust12345", ticket="7T:not-a-real-ticket")',
+        "contact = so.ContactAgent.GetContactEntity(5)",
+        "assert contact is not None",
+    ]
+    lines = {len(header) + number: case for number, case in enumerate(MISTAKES, start=1)}
+    errors = _pyright(tmp_path, "\n".join([*header, *(MISTAKES[case][0] for case in MISTAKES)]) + "\n")
+    assert sorted(errors) == sorted(lines), errors
+    for word, number in (("Nmae", 5), ("int", 6), ("str", 7), ("GetContactEntty", 9), ("Nmae", 10)):
+        assert word in errors[number], errors[number]
