@@ -100,6 +100,7 @@ MailboxTypeName = Literal['Unknown', 'Pop', 'Imap', 'Mapi', 'Facebook', 'Pops', 
 MessageHeaderStdItemColName = Literal['None', 'Name', 'Value']
 MessageHeaderStdItemName = Literal['None', 'Forward', 'UnnamedAttachmentBlocked', 'NoAutoReply', 'SentAutoReplyToCustomersA', 'SentAutoReplyToCustomersB', 'CustomerReadFAQ', 'ReplyTemplate']
 NavigationName = Literal['Invisible', 'ToolboxMenu', 'NavigatorButton', 'ViewMenu', 'SelectionTaskCard', 'ContactCard', 'ContactArchive', 'ProjectCard', 'ProjectArchive', 'SaleCard', 'PersonCard', 'ActivityDialog', 'DocumentDialog', 'BrowserPanel', 'ContSelectionTask', 'AppntSelectionTask', 'SaleSelectionTask', 'DocSelectionTask', 'ProjSelectionTask', 'CompanyMinicard', 'ProjectMinicard', 'DiaryMinicard', 'SelectionMinicard', 'ButtonPanelTask', 'AppointmentDialogTask', 'SaleDialogTask', 'DocumentDialogTask', 'PersonDialogTask', 'SaleMinicard', 'SaleArchive', 'AppntSelectionShadowTask', 'SaleSelectionShadowTask', 'DocSelectionShadowTask', 'ProjSelectionShadowTask', 'DiaryArchive', 'SelectionContactArchive', 'SelectionProjectArchive', 'SelectionSaleArchive', 'SelectionAppointmentArchive', 'SelectionDocumentArchive', 'ContSelectionCustomTask', 'AppntSelectionCustomTask', 'SaleSelectionCustomTask', 'DocSelectionCustomTask', 'ProjSelectionCustomTask', 'CustomArchiveMiniCard', 'SelectionCard', 'ReportMinicard', 'QuoteDialog', 'QuoteDialogTask', 'QuoteDialogArchive', 'QuoteLineDialogTask', 'QuoteLineDialog', 'QuoteLineSelectionMainTask', 'QuoteLineSelectionShadowTask', 'SelectionQuoteLineArchive', 'QuoteLineSelectionCustomTask', 'FindSystem', 'MailingSelectionTask', 'ContactSelectionMailingsTask', 'AppointmentSelectionMailingsTask', 'SaleSelectionMailingsTask', 'DocumentSelectionMailingsTask', 'ProjectSelectionMailingsTask', 'QuoteLineSelectionMailingsTask', 'TopPanelNewMenu', 'Dashboard', 'PersonArchive', 'PersonMinicard', 'CompanyCardTask', 'ProjectCardTask', 'TicketCard', 'TicketMinicard']
+NetServerBuildTypeName = Literal['Feature', 'Stable', 'Alpha', 'Beta', 'ReleaseCandidate', 'Release']
 NotificationEventTypeName = Literal['Unknown', 'NewTicket', 'AppointmentInvitation', 'AppointmentMoved', 'AppointmentCancelled', 'NewTicketMessage', 'TicketActivated', 'TicketEscalated', 'QuoteApprovalRequest', 'QuoteApprovalApproved', 'QuoteApprovalDenied', 'AppointmentDeclined']
 NotificationMessageTypeName = Literal['Message', 'ImportantMessage', 'RemoteAction', 'YesNoQuestion', 'ShowWebPage']
 NotificationPlatformName = Literal['Apple', 'Google', 'Microsoft', 'AppleDeveloper', 'AppleAdHoc', 'GoogleDeveloper']
@@ -1068,6 +1069,17 @@ class AuthenticationGenericDataKeyValuePairDict(TypedDict, total=False):
     Value: str | uuid.UUID | None
 
 
+class AuthenticationResponse(_Result):
+    IsSuccessful: bool
+    Token: str | None
+    ErrorMessage: str | None
+
+class AuthenticationResponseDict(TypedDict, total=False):
+    IsSuccessful: bool
+    Token: str | uuid.UUID | None
+    ErrorMessage: str | uuid.UUID | None
+
+
 class AutomatedCategoryUpdate(Carrier):
     TableRight: _TableRight | None
     FieldProperties: list[FieldPropertyDictionaryKeyValuePair]
@@ -1138,6 +1150,15 @@ class BatchTaskInfoDict(CarrierDict, total=False):
     ProgressPercent: int
     FileName: str | uuid.UUID | None
     CancellationBehaviour: str | enum.Enum
+
+
+class BeginReadFilePartResponse(_Result):
+    FileName: str | None
+    Length: int
+
+class BeginReadFilePartResponseDict(TypedDict, total=False):
+    FileName: str | uuid.UUID | None
+    Length: int
 
 
 class BizCard(_Result):
@@ -4683,6 +4704,13 @@ class FreeTextDict(CarrierDict, total=False):
     Occurrences: int
     LastGenerated: datetime.date
     AutoEnableTravelAreas: bool
+
+
+class GetSystemInfoResponse(_Result):
+    SystemInfo: SoSystemInfoCarrier | None
+
+class GetSystemInfoResponseDict(TypedDict, total=False):
+    SystemInfo: SoSystemInfoCarrierDict | SoSystemInfoCarrier | None
 
 
 class GrantedModuleLicense(Carrier):
@@ -9007,6 +9035,55 @@ class SoPrincipalCarrierDict(TypedDict, total=False):
     DatabaseContextIdentifier: str | uuid.UUID | None
 
 
+class SoSystemInfoCarrier(Carrier):
+    TableRight: _TableRight | None
+    FieldProperties: list[FieldPropertyDictionaryKeyValuePair]
+    License: LicenseInfo | None
+    WarningEnglish: str | None
+    WarningResource: str | None
+    BranchName: str | None
+    BuildLabel: str | None
+    AssemblyVersion: str | None
+    AccumulatedNextCheckDate: datetime.datetime
+    FileVersion: str | None
+    Description: str | None
+    DaysUntilNetServerExpiry: int
+    BuildType: NetServerBuildTypeName
+    DatabaseVersion: int
+    IsUnicode: bool
+    CompanyName: str | None
+    CompanyId: int
+    DatabaseType: str | None
+    DatabaseMinor: str | None
+    DatabaseName: str | None
+    IsOnTravel: bool
+    IsSatellite: bool
+
+class SoSystemInfoCarrierDict(CarrierDict, total=False):
+    TableRight: TableRightDict | _TableRight | None
+    FieldProperties: list[FieldPropertyDictionaryKeyValuePairDict | FieldPropertyDictionaryKeyValuePair] | tuple[FieldPropertyDictionaryKeyValuePairDict | FieldPropertyDictionaryKeyValuePair, ...] | Mapping[str, FieldPropertyDict | FieldProperty] | None
+    License: LicenseInfoDict | LicenseInfo | None
+    WarningEnglish: str | uuid.UUID | None
+    WarningResource: str | uuid.UUID | None
+    BranchName: str | uuid.UUID | None
+    BuildLabel: str | uuid.UUID | None
+    AssemblyVersion: str | uuid.UUID | None
+    AccumulatedNextCheckDate: datetime.date
+    FileVersion: str | uuid.UUID | None
+    Description: str | uuid.UUID | None
+    DaysUntilNetServerExpiry: int
+    BuildType: str | enum.Enum
+    DatabaseVersion: int
+    IsUnicode: bool
+    CompanyName: str | uuid.UUID | None
+    CompanyId: int
+    DatabaseType: str | uuid.UUID | None
+    DatabaseMinor: str | uuid.UUID | None
+    DatabaseName: str | uuid.UUID | None
+    IsOnTravel: bool
+    IsSatellite: bool
+
+
 class Source(Carrier):
     TableRight: _TableRight | None
     FieldProperties: list[FieldPropertyDictionaryKeyValuePair]
@@ -12275,7 +12352,7 @@ class FavouriteAgentProxy:
 
 class FileManagerAgentProxy:
     name: str
-    def BeginReadFilePart(self, DocumentId: int | None = None) -> None: ...
+    def BeginReadFilePart(self, DocumentId: int | None = None) -> BeginReadFilePartResponse: ...
     def BeginWriteFilePart(self, DocumentId: int | None = None) -> None: ...
     def CreateFile(self, DocumentId: int | None = None, OverwriteExistingStream: bool | None = None) -> None: ...
     def EndReadFilePart(self, DocumentId: int | None = None) -> None: ...
@@ -12787,7 +12864,7 @@ class NumberAllocationAgentProxy:
 
 class PartnerSystemUserServiceProxy:
     name: str
-    def Authenticate(self, SignedSystemToken: str | uuid.UUID | None = None, ReturnTokenType: str | enum.Enum | None = None) -> None: ...
+    def Authenticate(self, SignedSystemToken: str | uuid.UUID | None = None, ReturnTokenType: str | enum.Enum | None = None) -> AuthenticationResponse: ...
 
 
 class PersonAgentProxy:
@@ -13262,7 +13339,7 @@ class SoPrincipalAgentProxy:
     def AuthenticateImplicit(self) -> SoPrincipalCarrier | None: ...
     def AuthenticateUsernamePassword(self, UserName: str | uuid.UUID | None = None, Password: str | uuid.UUID | None = None) -> SoPrincipalCarrier | None: ...
     def AuthenticateWithAccessToken(self, AccessToken: str | uuid.UUID | None = None) -> SoPrincipalCarrier | None: ...
-    def GetSystemInfo(self) -> None: ...
+    def GetSystemInfo(self) -> GetSystemInfoResponse: ...
 
 
 class TargetsAgentProxy:

@@ -64,6 +64,9 @@ def test_stubs_type_the_value_layer_shapes(generated: str) -> None:
     assert "class ContactEntity(Carrier):" in generated
     assert "class ContactEntityDict(CarrierDict, total=False):" in generated
     assert "    Emails: list[EntityElement]\n" in generated  # a list wrapper is a list, never None
+    assert "def DeleteContactEntity(self, ContactEntityId: int | None = None) -> None: ..." in generated
+    # an answer without a Response element is the wrapper itself (agents.unwrap returns the whole body)
+    assert "def BeginReadFilePart(self, DocumentId: int | None = None) -> BeginReadFilePartResponse: ..." in generated
     assert "    Emails: list[EntityElementDict | EntityElement] | tuple[EntityElementDict | EntityElement, ...]" \
         in generated
 

@@ -104,19 +104,18 @@ class StubWriter:
         self.enums[alias] = found
         return alias
 
-    def _complex(self, xsd_type: Any) -> str:
-        name = str(xsd_type.qname.localname) if xsd_type.qname is not None else str(xsd_type.name)
-        known = self.classes.get(name)
-        if known is None:
+    def _complex(self, xsd_type: Any, name: str | None = None) -> str:
+        """The class name of a complex type (``name`` for an anonymous one), registered with what it uses."""
+        if name is None:
+            name = str(xsd_type.qname.localname) if xsd_type.qname is not None else str(xsd_type.name)
+        if self.classes.get(name) is None:  # new, or a base so far only known from the schema text
             self.classes[name] = xsd_type
             for field_name, element in xsd_type.elements:
                 self.output(element, name, field_name)  # registers every type the fields use
             base = self.bases.get(name)
             while base and base not in self.classes:
-                self.classes[base] = None  # a base only known from the schema text: fields come with the derived
+                self.classes[base] = None  # its fields come with the first type that derives from it
                 base = self.bases.get(base)
-        elif known is None:
-            self.classes[name] = xsd_type
         return name
 
     def output(self, element: Any, owner: str, name: str) -> str:
@@ -210,8 +209,13 @@ class StubWriter:
         out = operation.output.body
         if out is not None and isinstance(out.type, ComplexType):
             fields = dict(out.type.elements)
-            if "Response" in fields:
+            if "Response" in fields:  # soapkit returns the Response value (other out-parameters are dropped)
                 result = self.output(fields["Response"], out.qname.localname, "Response")
+            elif fields:  # no Response (FileManager.BeginReadFilePart, PartnerSystemUserService): the wrapper
+                wrapper = str(out.qname.localname)
+                if wrapper in self.classes and self.classes[wrapper] is not out.type:
+                    raise SystemExit(f"{description.name}.{name}: the response wrapper {wrapper} is also a type")
+                result = self._complex(out.type, wrapper)
         signature = ", ".join(["self", *parameters])
         return [f"    def {name}({signature}) -> {result}: ..."]
 
