@@ -34,9 +34,13 @@ def main(argv: list[str] | None = None) -> int:
 
         company.Department = args.department or f"Updated {dt.datetime.now():%H:%M:%S}"
         saved = so.ContactAgent.SaveContactEntity(company)
+        assert saved is not None, "a save answers with the saved company"
         print(f"saved: #{saved.ContactId} department {saved.Department!r}, updated {saved.UpdatedDate:%Y-%m-%d %H:%M}")
 
         again = so.ContactAgent.GetContactEntity(args.contact_id)
+        if again is None:
+            print(f"company {args.contact_id} is gone", file=sys.stderr)
+            return 1
         print(f"again: #{again.ContactId} department {again.Department!r}")
         return 0 if again.Department == company.Department else 1
 

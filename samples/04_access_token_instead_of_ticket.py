@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"signed in as {principal.FullName} (associate {principal.AssociateId}, {principal.UserType})")
             company = so.ContactAgent.GetContactEntity(1)
-            print(f"company #1:  {company.Name}")
+            print(f"company #1:  {company.Name if company is not None else 'none'}")
     return 0
 
 

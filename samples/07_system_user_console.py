@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             log.info("principal: %s (associate %s, %s), role %s, database %s", principal.FullName,
                      principal.AssociateId, principal.UserType, principal.RoleName, principal.DatabaseContextIdentifier)
             company = session.ContactAgent.GetContactEntity(1)
-            log.info("as that principal, company #1 is %r", company.Name)
+            log.info("as that principal, company #1 is %r", company.Name if company is not None else None)
     return 0
 
 

@@ -119,6 +119,21 @@ def test_a_correct_user_script_passes_mypy(user_dir: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_samples_pass_mypy_with_the_stubs(user_dir: Path) -> None:
+    """samples/ are what users copy: they type-check against the stubs (None results narrowed, fields exist)."""
+    samples = REPO / "samples"
+    if not samples.is_dir():
+        pytest.skip("not running from a source checkout")
+    for sample in samples.glob("*.py"):
+        shutil.copy(sample, user_dir / sample.name)
+    names = sorted(p.name for p in user_dir.glob("[0-9]*.py"))
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "--config-file", str(user_dir / "none.ini"),
+         "--python-executable", sys.executable, "--no-error-summary", *names],
+        cwd=user_dir, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_stub_module_itself_is_valid_for_mypy(user_dir: Path) -> None:
     result = _mypy(user_dir, "from soapkit._typed_agents import TypedAgents\nreveal_type(TypedAgents().ContactAgent)\n")
     assert result.returncode == 0, result.stdout + result.stderr
