@@ -52,7 +52,8 @@ class SuperOfficeClient:
         if not isinstance(credentials, Credential):
             raise ConfigurationError(
                 f"credentials must be a soapkit Credential, not {type(credentials).__name__}.",
-                hint="Use SystemUser(token, key), AccessToken(...), or pass a ticket string via ticket=.",
+                hint="Use SystemUser(token, key), PersonalAccessToken(token), OAuthUser(...), "
+                "or pass a ticket string via ticket=.",
             )
         environment = Environment.resolve(env)
         self.session = session or new_session()

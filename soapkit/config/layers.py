@@ -138,7 +138,7 @@ def sandbox_layer(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], st
         data = json.loads(config.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigurationError(f"No sandbox.json in {root}.",
-                                 hint=f"Start a sandbox first: soapkit sandbox start --data-dir {root}") from None
+                                 hint=f"Start a sandbox first: soapkit sandbox --sandbox {root}") from None
     except (OSError, ValueError) as error:
         raise ConfigurationError(f"Cannot read {config}: {error}") from None
     if not isinstance(data, dict) or not data.get("base_url"):
