@@ -212,3 +212,19 @@ def test_a_migrated_app_config_drives_a_call(capsys: pytest.CaptureFixture[str],
     assert config["client_secret"] not in toml.read_text()
     code, out, _ = run(capsys, "call", "ContactAgent.GetContactEntity", "1", "--config", str(toml))
     assert code == 0 and json.loads(out)["ContactId"] == 1
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_envelope_and_capture_of_the_same_call_diff_equal(capsys: pytest.CaptureFixture[str], sb: list[str],
+                                                          tmp_path: Path, raw: bool) -> None:
+    capture = tmp_path / "call.json"
+    code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "2", *sb, "--save-capture", str(capture))
+    assert code == 0, err
+    code, envelope, err = run(capsys, "envelope", "ContactAgent.GetContactEntity", "2", *sb,
+                              *(["--raw"] if raw else []))
+    assert code == 0, err
+    assert "<ns0:Ticket>7T:***</ns0:Ticket>" in envelope or ">7T:***<" in envelope
+    assert "{Ticket}" not in envelope and "{ApplicationToken}" not in envelope
+    (tmp_path / "envelope.xml").write_text(envelope)
+    code, out, _ = run(capsys, "diff", str(tmp_path / "envelope.xml"), str(capture))
+    assert code == 0, out
