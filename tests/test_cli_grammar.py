@@ -71,3 +71,10 @@ def test_bash_completion_runs(tmp_path: Path) -> None:
              'echo "${COMPREPLY[@]}"; COMP_WORDS=(soapkit sand); COMP_CWORD=1; _soapkit; echo "${COMPREPLY[@]}"')
     result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
     assert result.stdout.split("\n")[:2] == ["--sandbox", "sandbox"], result.stderr
+
+
+def test_demo_refuses_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: soapkit demo prints a walkthrough for people; it has no JSON output.")
+    assert "hint: For JSON, start a sandbox" in err
