@@ -191,7 +191,18 @@ def test_a_missing_sandbox_or_tenant_is_a_usage_error(capsys: pytest.CaptureFixt
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5", "--sandbox", str(tmp_path))
     assert code == 2 and "No sandbox.json" in err and "hint: Start a sandbox" in err
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5")
-    assert code == 2 and "error: No tenant configured" in err and "--ctx" in err and "SOAPKIT_CTX" in err
+    # everything missing at once: the tenant and the credential, each with where it can come from
+    assert code == 2 and "error: Missing configuration: context_identifier. No credential configured" in err
+    assert "--ctx" in err and "SOAPKIT_CTX" in err and "--system-user-token" in err and "--sandbox DIR" in err
+
+
+def test_no_arguments_for_an_operation_with_parameters_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "envelope", "ContactAgent.GetContactEntity")
+    assert code == 2 and not out
+    assert "error: ContactAgent.GetContactEntity takes 1 parameter (ContactEntityId) and none was given." in err
+    assert "soapkit envelope ContactAgent.GetContactEntity ContactEntityId=..." in err and "--no-arguments" in err
+    code, out, _ = run(capsys, "envelope", "ContactAgent.GetContactEntity", "--no-arguments")
+    assert code == 0 and "GetContactEntity" in out
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5", "--ctx", "Cust1")
     assert code == 2 and "No credential configured: system_user_token and private_key missing" in err
     assert "--system-user-token" in err and "--private-key" in err and "--ticket-file" in err

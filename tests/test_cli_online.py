@@ -133,8 +133,17 @@ def test_ticket_shows_validated_claims_and_hides_the_ticket(capsys: pytest.Captu
 
 def test_ticket_needs_a_system_user(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "ticket", "--env", "sod", "--ctx", "Cust1")
-    assert code == 2 and "auth is system_user: system_user_token and private_key missing" in err
+    assert code == 2 and "Missing configuration: app_token, system_user_token, private_key." in err
+    for way in ("--app-token-file FILE", "--system-user-token", "--private-key FILE", "--sandbox DIR"):
+        assert way in err
     assert "--system-user-token" in err and "SOAPKIT_PRIVATE_KEY" in err
+
+
+def test_call_without_arguments_is_an_error_not_null(capsys: pytest.CaptureFixture[str], sb: list[str]) -> None:
+    code, out, err = run(capsys, "call", "ContactAgent.GetContactEntity", *sb)
+    assert code == 2 and not out and "none was given" in err
+    code, out, err = run(capsys, "call", "ContactAgent.GetContactEntity", *sb, "--no-arguments")
+    assert code == 0 and out.strip() == "null", err
 
 
 def test_state_exit_codes(capsys: pytest.CaptureFixture[str], sb: list[str], sandbox: Any) -> None:

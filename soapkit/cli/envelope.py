@@ -11,7 +11,7 @@ from soapkit.catalog import PARTNER_SERVICE
 from soapkit.cli._output import stdout_output
 from soapkit.cli._params import Target, convert_arguments, resolve_target
 from soapkit.cli._settings import add_connection_options, effective_settings
-from soapkit.cli.call import add_call_arguments
+from soapkit.cli.call import add_call_arguments, check_some_arguments
 from soapkit.config import Settings, catalog_from_settings
 from soapkit.debug import pretty_envelope
 from soapkit.headers import SuperOfficeHeaders
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_settings(settings)
     version = str(settings.get("services_version"))
     target = resolve_target(catalog, args.target, version)
+    check_some_arguments(target, args)
     values = convert_arguments(target, args.arguments)
     app_token, ticket = settings.secret("app_token"), settings.secret("ticket")
     ctx = settings.get("context_identifier")
