@@ -78,3 +78,29 @@ def test_demo_refuses_json(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert err.startswith("error: soapkit demo prints a walkthrough for people; it has no JSON output.")
     assert "hint: For JSON, start a sandbox" in err
+
+
+def test_a_busy_port_is_reported_in_the_error_hint_form(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "soapkit", "sandbox", "--port", str(port), "--sandbox",
+                                 str(tmp_path), "--quiet"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: the sandbox cannot listen on 127.0.0.1:{port}")
+    assert "hint: Another process may use that port: choose another with --port" in result.stderr
+
+
+def test_a_ticket_given_as_credentials_is_pointed_at_ticket() -> None:
+    import soapkit
+    from soapkit.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as caught:
+        soapkit.connect("Cust12345", env="sod", credentials="7T:abc")  # type: ignore[arg-type]
+    assert "ticket=" in caught.value.hint and "7T:abc" not in str(caught.value)
+    with pytest.raises(ConfigurationError) as caught:
+        soapkit.connect("Cust12345", env="sod")
+    assert str(caught.value).startswith("connect() needs credentials= or ticket=.\n")

@@ -79,7 +79,9 @@ def run(host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_dir: str | os.Pa
     try:
         sandbox.open()
     except OSError as error:
-        print(f"soapkit sandbox: cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
+        print(f"error: the sandbox cannot listen on {host}:{port}: {error.strerror or error}\n"
+              "hint: Another process may use that port: choose another with --port (0 = any free port).",
+              file=sys.stderr)
         return 2
     config = sandbox.config
     try:  # from the first line on: a Ctrl-C right after reading it must still stop cleanly
