@@ -104,3 +104,20 @@ def test_a_ticket_given_as_credentials_is_pointed_at_ticket() -> None:
     with pytest.raises(ConfigurationError) as caught:
         soapkit.connect("Cust12345", env="sod")
     assert str(caught.value).startswith("connect() needs credentials= or ticket=.\n")
+
+
+def _all_parsers(parser, path="soapkit"):  # type: ignore[no-untyped-def]
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _all_parsers(child, f"{path} {name}")
+
+
+def test_every_help_is_plain_text_and_self_contained() -> None:
+    for path, parser in _all_parsers(build_parser()):
+        text = parser.format_help()
+        for markup in ("docs/", "``", ":class:", ":func:", ":mod:"):
+            assert markup not in text, f"{path} --help: {markup}"

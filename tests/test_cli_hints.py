@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import re
 from pathlib import Path
 
@@ -70,6 +71,16 @@ def test_the_walk_finds_the_texts() -> None:
     assert any("soapkit sandbox --sandbox" in text for _, text in HINTS)
 
 
+def test_the_checks_catch_what_the_issue_reported() -> None:
+    assert check_cli_text("Start a sandbox first: soapkit sandbox start --data-dir X") == [
+        "soapkit sandbox has no option --data-dir", "no command has an option --data-dir"]
+    assert check_cli_text("Run `soapkit frobnicate`.") == ["no command 'frobnicate'"]
+    assert check_cli_text("raise --no-such-option.") == ["no command has an option --no-such-option"]
+    assert check_python_text("Use AccessToken(...).") == ["AccessToken is not importable from soapkit"]
+    assert check_python_text("pass it as wsdl_dir=.") == ["no public soapkit callable takes wsdl_dir="]
+    assert check_python_text("Pass app_token= or ticket=.") == []
+
+
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -78,7 +89,9 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 
 def _options(parser: argparse.ArgumentParser) -> set[str]:
-    return {option for action in parser._actions for option in action.option_strings}
+    """The options a hint may name: deprecated (hidden) spellings such as --data-dir are not among them."""
+    return {option for action in parser._actions if action.help is not argparse.SUPPRESS
+            for option in action.option_strings}
 
 
 PARSER = build_parser()
@@ -125,9 +138,31 @@ def check_cli_text(text: str) -> list[str]:
 _PYTHON_CALL = re.compile(r"(?<![\w.])([A-Z][A-Za-z0-9]+)\(")
 
 
+_KEYWORD = re.compile(r"(?<![\w.\-])([a-z][a-z0-9_]*)=(?=[\s.,;:)`]|$)")
+
+
+def _keyword_names() -> set[str]:
+    """Every parameter name of soapkit's public callables (classes: their constructors)."""
+    import inspect
+
+    names: set[str] = set()
+    for public in soapkit.__all__:
+        value = getattr(soapkit, public)
+        if callable(value):
+            with contextlib.suppress(TypeError, ValueError):  # builtins without a signature
+                names.update(inspect.signature(value).parameters)
+    return names
+
+
+KEYWORDS = _keyword_names()
+
+
 def check_python_text(text: str) -> list[str]:
-    return [f"{name} is not importable from soapkit" for name in _PYTHON_CALL.findall(text)
-            if not hasattr(soapkit, name) and name not in _NOT_CLASSES]
+    problems = [f"{name} is not importable from soapkit" for name in _PYTHON_CALL.findall(text)
+                if not hasattr(soapkit, name) and name not in _NOT_CLASSES]
+    problems += [f"no public soapkit callable takes {name}=" for name in _KEYWORD.findall(text)
+                 if name not in KEYWORDS]
+    return problems
 
 
 # names in hints that are not classes of soapkit, written as in SuperOffice's documentation

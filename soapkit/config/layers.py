@@ -95,7 +95,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"The configuration file {path} is not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigurationError(f"The configuration file {path} is not valid TOML: {error}.",
-                                 hint='Each setting is one line: key = "value" (see docs/configuration.md).') from None
+                                 hint='Each setting is one line: key = "value"; '
+                                 '`soapkit config show` lists the keys.') from None
     layer: dict[str, Any] = {}
     for name, value in document.items():
         key = KEYS.get(name)

@@ -13,7 +13,7 @@ written, with ``admin_url``, to ``sandbox.json``, mode 0600). JSON in, JSON out:
 
 ``soapkit sandbox admin move CTX HOST``, ``... state CTX STATE``, ``... tenants``, ``... fault SPEC
 [--probability P] [--times N] [--path RE] [--seed S]`` and ``... faults [--clear]`` call it, finding the
-sandbox through ``sandbox.json`` in ``--data-dir``.
+sandbox through ``sandbox.json`` in its folder (``--sandbox DIR``).
 """
 
 from __future__ import annotations
