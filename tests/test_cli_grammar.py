@@ -121,3 +121,9 @@ def test_every_help_is_plain_text_and_self_contained() -> None:
         text = parser.format_help()
         for markup in ("docs/", "``", ":class:", ":func:", ":mod:"):
             assert markup not in text, f"{path} --help: {markup}"
+
+
+def test_an_unknown_service_is_explained_in_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["describe", "QuuxAgent"]) == 2
+    err = capsys.readouterr().err
+    assert "pass it with --wsdl-dir DIR, or import it once: soapkit wsdl import" in err and "wsdl_dirs" not in err

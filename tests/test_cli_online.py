@@ -237,3 +237,16 @@ def test_envelope_and_capture_of_the_same_call_diff_equal(capsys: pytest.Capture
     (tmp_path / "envelope.xml").write_text(envelope)
     code, out, _ = run(capsys, "diff", str(tmp_path / "envelope.xml"), str(capture))
     assert code == 0, out
+
+
+def test_a_missing_app_token_is_explained_in_options(capsys: pytest.CaptureFixture[str], sandbox: Any,
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOAPKIT_APP_TOKEN", raising=False)
+    monkeypatch.delenv("SOAPKIT_APP_TOKEN_FILE", raising=False)
+    ticket = tmp_path / "ticket.txt"
+    ticket.write_text("7T:abcdefgh\n")
+    code, out, err = run(capsys, "call", "ContactAgent.GetContactEntity", "2", "--env", sandbox.config["base_url"],
+                         "--ctx", sandbox.config["context_identifier"], "--ticket-file", str(ticket))
+    assert code == 2 and not out
+    assert "hint: Pass --app-token-file FILE (your application's client secret) or set SOAPKIT_APP_TOKEN." in err
+    assert "app_token=" not in err
