@@ -2,7 +2,7 @@
 
 The script completes command names, sub-command names and options, so it never disagrees with the parser
 (no extra package needed). Install: ``soapkit completion bash > ~/.local/share/bash-completion/completions/soapkit``
-or, for zsh, ``soapkit completion zsh > "${fpath[1]}/_soapkit"`` (or ``eval "$(soapkit completion zsh)"``).
+or, for zsh, ``eval "$(soapkit completion zsh)"`` in ``~/.zshrc`` (the script uses zsh's bashcompinit).
 """
 
 from __future__ import annotations
