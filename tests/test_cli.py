@@ -196,6 +196,17 @@ def test_a_missing_sandbox_or_tenant_is_a_usage_error(capsys: pytest.CaptureFixt
     assert "--ctx" in err and "SOAPKIT_CTX" in err and "--system-user-token" in err and "--sandbox DIR" in err
 
 
+def test_replay_reports_every_missing_piece_at_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from soapkit.debug import Exchange, save_capture
+
+    capture = tmp_path / "call.json"
+    save_capture([Exchange(url="https://x/Cust1/Remote/Services88/Contact.svc", request_headers={},
+                           request_body=b"<x/>", status=200, response_headers={}, response_body=b"<y/>",
+                           seconds=0.1)], capture)
+    code, _, err = run(capsys, "replay", str(capture))
+    assert code == 2 and "error: Missing configuration: context_identifier. No credential configured" in err
+
+
 def test_no_arguments_for_an_operation_with_parameters_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "envelope", "ContactAgent.GetContactEntity")
     assert code == 2 and not out
