@@ -309,7 +309,7 @@ class Catalog:
             f"No WSDL for service {service!r} ({version}) in {', '.join(str(f) for f in self.folders)}.",
             suggestions=[f"{s}Agent" for s in close],
             hint=None if close else
-            "Save the service's WSDL from your tenant ({Service}.svc?wsdl) into a folder and pass it as wsdl_dirs.",
+            "Save the service's WSDL from your tenant ({Service}.svc?wsdl) into a folder and pass it as wsdl_dirs=.",
         )
 
     def services(self, version: str = DEFAULT_VERSION) -> list[str]:

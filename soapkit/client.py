@@ -58,7 +58,10 @@ class SuperOfficeClient(_TypedAgents):
         if not isinstance(credentials, Credential):
             raise ConfigurationError(
                 f"credentials must be a soapkit Credential, not {type(credentials).__name__}.",
-                hint="Use SystemUser(token, key), AccessToken(...), or pass a ticket string via ticket=.",
+                hint="A ticket or token string goes in ticket=, not in credentials=: connect(ctx, ticket=...)."
+                if isinstance(credentials, str) else
+                "Use SystemUser(token, key), PersonalAccessToken(token), OAuthUser(...), "
+                "or pass a ticket string via ticket=.",
             )
         environment = Environment.resolve(env)
         self.session = session or new_session()

@@ -35,14 +35,17 @@ _PATTERNS: list[re.Pattern[str]] = [
     # the third segment is optional so that a cut JWT still loses its payload
     re.compile(r"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?"),
     # tickets 7T:..., access tokens 8A:..., reference tokens (PAT/SAT) and refresh tokens with a prefix
-    re.compile(r"\b(?:7T|8A|8R|8P|8S|7C):[A-Za-z0-9+/=._\-:]+"),
+    re.compile(r"\b(?:7T|8A|8R|8P|8S|7C):[A-Za-z0-9+/][A-Za-z0-9+/=._\-:]*"),  # "8P:," is prose
     # Authorization and SO-AppToken HTTP headers, key=value forms of well-known secret names
     re.compile(r"(?i)(authorization[ \t]{0,8}[:=][ \t]{0,8})(?:(?:bearer|sotoken|soticket|basic)[ \t]{1,8})?"
                r"[^\s,;\"'<]+"),
     re.compile(r"(?i)(so-apptoken[ \t]{0,8}[:=][ \t]{0,8})[^\s,;\"'<]+"),
+    # (``name: value`` may have blanks after the colon; ``name=value`` none after the sign, and the value must
+    # start like a secret, so prose such as "pass ticket=." or "client_secret= to the provider" stays as it is)
     re.compile(
         r"(?i)((?:client_secret|refresh_token|access_token|id_token|code_verifier|password|"
-        r"applicationtoken|signedsystemtoken|ticket)\"?[ \t]{0,8}[:=][ \t]{0,8}\"?)[^\s,;&\"'<]+"
+        r"applicationtoken|signedsystemtoken|ticket)\"?(?:[ \t]{0,8}:[ \t]{0,8}|[ \t]{0,8}=)\"?)"
+        r"(?=[A-Za-z0-9+/_\-])[^\s,;&\"'<]+"
     ),
 ]
 

@@ -191,7 +191,29 @@ def test_a_missing_sandbox_or_tenant_is_a_usage_error(capsys: pytest.CaptureFixt
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5", "--sandbox", str(tmp_path))
     assert code == 2 and "No sandbox.json" in err and "hint: Start a sandbox" in err
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5")
-    assert code == 2 and "error: No tenant configured" in err and "--ctx" in err and "SOAPKIT_CTX" in err
+    # everything missing at once: the tenant and the credential, each with where it can come from
+    assert code == 2 and "error: Missing configuration: context_identifier. No credential configured" in err
+    assert "--ctx" in err and "SOAPKIT_CTX" in err and "--system-user-token" in err and "--sandbox DIR" in err
+
+
+def test_replay_reports_every_missing_piece_at_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from soapkit.debug import Exchange, save_capture
+
+    capture = tmp_path / "call.json"
+    save_capture([Exchange(url="https://x/Cust1/Remote/Services88/Contact.svc", request_headers={},
+                           request_body=b"<x/>", status=200, response_headers={}, response_body=b"<y/>",
+                           seconds=0.1)], capture)
+    code, _, err = run(capsys, "replay", str(capture))
+    assert code == 2 and "error: Missing configuration: context_identifier. No credential configured" in err
+
+
+def test_no_arguments_for_an_operation_with_parameters_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "envelope", "ContactAgent.GetContactEntity")
+    assert code == 2 and not out
+    assert "error: ContactAgent.GetContactEntity takes 1 parameter (ContactEntityId) and none was given." in err
+    assert "soapkit envelope ContactAgent.GetContactEntity ContactEntityId=..." in err and "--no-arguments" in err
+    code, out, _ = run(capsys, "envelope", "ContactAgent.GetContactEntity", "--no-arguments")
+    assert code == 0 and "GetContactEntity" in out
     code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "5", "--ctx", "Cust1")
     assert code == 2 and "No credential configured: system_user_token and private_key missing" in err
     assert "--system-user-token" in err and "--private-key" in err and "--ticket-file" in err
@@ -204,7 +226,11 @@ def test_envelope_is_built_offline_with_placeholders(capsys: pytest.CaptureFixtu
     code, out, _ = run(capsys, "envelope", "ContactAgent.GetContactEntity", "5", "--http")
     assert code == 0
     assert '"http://www.superoffice.net/ws/crm/NetServer/Services88/Contact/GetContactEntity"' in out
-    assert ">{Ticket}<" in out and ">{ApplicationToken}<" in out and "ContactEntityId>5<" in out
+    # masked as a capture masks them, so envelope and capture diff equal
+    assert ">7T:***<" in out and "ApplicationToken" in out and ">***<" in out and "ContactEntityId>5<" in out
+    assert "{Ticket}" not in out
+    code, shown, _ = run(capsys, "envelope", "ContactAgent.GetContactEntity", "5", "--show-secrets")
+    assert code == 0 and ">7T:{Ticket}<" in shown and ">{ApplicationToken}<" in shown
     assert "MessageID" not in out  # WS-Addressing stripped, as soapkit sends it
 
 

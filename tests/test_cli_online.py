@@ -133,8 +133,17 @@ def test_ticket_shows_validated_claims_and_hides_the_ticket(capsys: pytest.Captu
 
 def test_ticket_needs_a_system_user(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "ticket", "--env", "sod", "--ctx", "Cust1")
-    assert code == 2 and "auth is system_user: system_user_token and private_key missing" in err
+    assert code == 2 and "Missing configuration: app_token, system_user_token, private_key." in err
+    for way in ("--app-token-file FILE", "--system-user-token", "--private-key FILE", "--sandbox DIR"):
+        assert way in err
     assert "--system-user-token" in err and "SOAPKIT_PRIVATE_KEY" in err
+
+
+def test_call_without_arguments_is_an_error_not_null(capsys: pytest.CaptureFixture[str], sb: list[str]) -> None:
+    code, out, err = run(capsys, "call", "ContactAgent.GetContactEntity", *sb)
+    assert code == 2 and not out and "none was given" in err
+    code, out, err = run(capsys, "call", "ContactAgent.GetContactEntity", *sb, "--no-arguments")
+    assert code == 0 and out.strip() == "null", err
 
 
 def test_state_exit_codes(capsys: pytest.CaptureFixture[str], sb: list[str], sandbox: Any) -> None:
@@ -212,3 +221,32 @@ def test_a_migrated_app_config_drives_a_call(capsys: pytest.CaptureFixture[str],
     assert config["client_secret"] not in toml.read_text()
     code, out, _ = run(capsys, "call", "ContactAgent.GetContactEntity", "1", "--config", str(toml))
     assert code == 0 and json.loads(out)["ContactId"] == 1
+
+
+@pytest.mark.parametrize("raw", [False, True])
+def test_envelope_and_capture_of_the_same_call_diff_equal(capsys: pytest.CaptureFixture[str], sb: list[str],
+                                                          tmp_path: Path, raw: bool) -> None:
+    capture = tmp_path / "call.json"
+    code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "2", *sb, "--save-capture", str(capture))
+    assert code == 0, err
+    code, envelope, err = run(capsys, "envelope", "ContactAgent.GetContactEntity", "2", *sb,
+                              *(["--raw"] if raw else []))
+    assert code == 0, err
+    assert "<ns0:Ticket>7T:***</ns0:Ticket>" in envelope or ">7T:***<" in envelope
+    assert "{Ticket}" not in envelope and "{ApplicationToken}" not in envelope
+    (tmp_path / "envelope.xml").write_text(envelope)
+    code, out, _ = run(capsys, "diff", str(tmp_path / "envelope.xml"), str(capture))
+    assert code == 0, out
+
+
+def test_a_missing_app_token_is_explained_in_options(capsys: pytest.CaptureFixture[str], sandbox: Any,
+                                                     tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOAPKIT_APP_TOKEN", raising=False)
+    monkeypatch.delenv("SOAPKIT_APP_TOKEN_FILE", raising=False)
+    ticket = tmp_path / "ticket.txt"
+    ticket.write_text("7T:abcdefgh\n")
+    code, out, err = run(capsys, "call", "ContactAgent.GetContactEntity", "2", "--env", sandbox.config["base_url"],
+                         "--ctx", sandbox.config["context_identifier"], "--ticket-file", str(ticket))
+    assert code == 2 and not out
+    assert "hint: Pass --app-token-file FILE (your application's client secret) or set SOAPKIT_APP_TOKEN." in err
+    assert "app_token=" not in err

@@ -20,7 +20,7 @@ NS = "http://www.superoffice.net/ws/crm/NetServer/Services88"
 
 def start(data_dir: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "soapkit.cli", "sandbox", "--port", "0", "--data-dir", str(data_dir), *extra],
+        [sys.executable, "-m", "soapkit.cli", "sandbox", "--port", "0", "--sandbox", str(data_dir), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert process.stdout is not None
@@ -51,7 +51,7 @@ def interrupt(process: subprocess.Popen[str]) -> None:
 
 
 def admin(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "soapkit.cli", "sandbox", "admin", "--data-dir", str(data_dir),
+    return subprocess.run([sys.executable, "-m", "soapkit.cli", "sandbox", "admin", "--sandbox", str(data_dir),
                            *args], capture_output=True, text=True, timeout=30)
 
 
@@ -72,6 +72,13 @@ def test_log_admin_and_ctrl_c_with_clients_connected(tmp_path: Path,
     state = requests.get(cfg["state_url"], timeout=10).json()
     assert state["Endpoint"] == f"http://localhost:{port}/{cfg['context_identifier']}"
     assert admin(tmp_path, "fault", "latency=5s", "--path", "/api/state").returncode == 0
+    # the folder option after the sub-command, and the old spelling with a deprecation note
+    after = subprocess.run([sys.executable, "-m", "soapkit.cli", "sandbox", "admin", "tenants", "--sandbox",
+                            str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert after.returncode == 0 and cfg["context_identifier"] in after.stdout, after.stderr
+    old = subprocess.run([sys.executable, "-m", "soapkit.cli", "sandbox", "admin", "tenants", "--data-dir",
+                          str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert old.returncode == 0 and "--data-dir is deprecated: use --sandbox DIR" in old.stderr
 
     # Ctrl-C while one client idles on a keep-alive connection and another waits for a slow answer
     idle = requests.Session()
@@ -119,4 +126,5 @@ def test_reset_starts_afresh(tmp_path: Path, stopper: list[subprocess.Popen[str]
 
 def test_admin_without_a_sandbox(tmp_path: Path) -> None:
     result = admin(tmp_path, "tenants")
-    assert result.returncode == 2 and "no running sandbox" in result.stderr
+    assert result.returncode == 2 and "error: No running sandbox" in result.stderr
+    assert "hint: Start one: soapkit sandbox --sandbox" in result.stderr

@@ -99,6 +99,14 @@ def test_wrong_client_secret_is_refused(cfg: dict[str, Any]) -> None:
     assert "not-the-secret" not in str(error)
 
 
+def test_wrong_system_user_token_gets_a_hint_about_the_token(cfg: dict[str, Any]) -> None:
+    error = _refused(cfg, sign_system_token("not-the-token", cfg["private_key_pem"]))
+    assert "Denied" in str(error) and "system-user token" in str(error)
+    assert error.hint.startswith("Check the system-user token") and "client secret" not in error.hint
+    signed = sign_system_token(cfg["system_user_token"], cfg["private_key_pem"])  # the secret's hint is unchanged
+    assert "client secret" in _refused(cfg, signed, app_token="not-the-secret").hint
+
+
 def test_unknown_tenant_is_refused(cfg: dict[str, Any]) -> None:
     signed = sign_system_token(cfg["system_user_token"], cfg["private_key_pem"])
     error = _refused(cfg, signed, context_identifier="Cust99999")

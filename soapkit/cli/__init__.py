@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from soapkit.cli._hints import cli_hint
 from soapkit.cli._output import Output, add_output_options, stderr_output
 from soapkit.cli._settings import add_connection_options, effective_settings
 from soapkit.config import build_client
@@ -96,7 +97,8 @@ def exit_code_for(error: BaseException) -> int:
 
 # --- commands ----------------------------------------------------------------------------------
 
-_CORE_COMMANDS = ("call", "envelope", "describe", "wsdl", "ticket", "state", "replay", "diff", "keys", "migrate")
+_CORE_COMMANDS = ("call", "envelope", "describe", "wsdl", "ticket", "state", "replay", "diff", "keys", "migrate",
+                  "completion")
 # Commands provided by other parts of soapkit; listed only when their module is present in this build.
 _OPTIONAL_COMMANDS = ("login", "config", "sandbox", "demo")
 
@@ -119,6 +121,27 @@ class CommandParser(argparse.ArgumentParser):
         add_output_options(self, suppress=True)
 
 
+#: The end of ``soapkit --help``: everything a user needs without the source tree (an installed wheel has no
+#: docs/ folder), so the exit codes are spelled out here and kept in step by tests/test_cli_grammar.py.
+EPILOG = f"""\
+Run `soapkit COMMAND --help` for a command's options and examples.
+Every option may come before or after the command name; errors are printed as `error:` and `hint:` lines.
+
+exit codes:
+  {EXIT_OK}    success
+  {EXIT_FAILED}    the server answered with an error (Succeeded=false, SOAP Fault, refused credential);
+       for `diff`: the two sides differ
+  {EXIT_USAGE}    bad arguments, configuration or input files
+  {EXIT_TRANSPORT}    network failure, timeout, or an HTTP error without a SOAP answer
+  {EXIT_CREDENTIAL}    a credential could not be obtained or did not pass validation
+  {EXIT_TENANT}    the tenant is unknown or not running
+  {EXIT_INTERNAL}   a bug in soapkit (SOAPKIT_DEBUG=1 shows the traceback)
+  {EXIT_INTERRUPTED}  interrupted with Ctrl-C
+
+Also runs as `python -m soapkit`. Shell completion: `soapkit completion bash` or `soapkit completion zsh`.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``soapkit`` parser with every command of :data:`COMMAND_MODULES` registered."""
     from soapkit._version import VersionAction
@@ -127,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="soapkit",
         allow_abbrev=False,
         description="Call, describe and debug SuperOffice CRM Online SOAP web services.",
-        epilog="Run `soapkit COMMAND --help` for a command's options. Exit codes: see docs/cli.md.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action=VersionAction)
     add_output_options(parser, suppress=False)
@@ -194,7 +218,7 @@ def _run(handler: Any, args: argparse.Namespace) -> int:
     try:
         return int(handler(args))
     except SoapkitError as error:
-        err.error(error.message, error.hint)
+        err.error(error.message, cli_hint(error.hint))
         return exit_code_for(error)
     except KeyboardInterrupt:
         err.error("interrupted", None)

@@ -12,6 +12,8 @@ import argparse
 from typing import Any
 
 from soapkit.config import KEYS, Settings, command_line_defaults, load_settings
+from soapkit.config.keys import how_to_set
+from soapkit.errors import ConfigurationError
 
 COMMAND_LINE = "command line"
 
@@ -27,7 +29,7 @@ _METAVARS = {"context_identifier": "CUST", "client_id": "ID", "system_user_token
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
     """Options of commands that talk to a tenant or to an environment (each also a SOAPKIT_* variable)."""
-    group = parser.add_argument_group("connection (also from SOAPKIT_* environment variables; see docs/cli.md)")
+    group = parser.add_argument_group("connection (each also from a SOAPKIT_* environment variable or soapkit.toml)")
     for name in CONNECTION_SETTINGS:
         key = KEYS[name]
         assert key.option is not None
@@ -53,3 +55,37 @@ def effective_settings(args: argparse.Namespace) -> Settings:
     """What a command uses: its options over a sandbox over the environment over soapkit.toml over defaults."""
     return load_settings(arguments_layer(args), config_file=getattr(args, "config", None),
                          defaults=command_line_defaults(), argument_source=COMMAND_LINE)
+
+
+def require(settings: Settings, names: tuple[str, ...] = ("context_identifier",), *,
+            credential: str | None = None) -> None:
+    """Report every missing piece at once, each with where it can come from (not one per run).
+
+    ``names`` are settings the command needs; ``credential`` a provider whose requirements are needed too
+    (``system_user`` for ``soapkit ticket``), or ``None`` to check that some credential is configured.
+    """
+    from soapkit.config.auth import REQUIREMENTS, auth_kind
+
+    wanted = list(names) + list(REQUIREMENTS[credential] if credential else ())
+    missing = [name for name in dict.fromkeys(wanted) if not _given(settings, name)]
+    credential_error = None
+    if credential is None:
+        try:
+            auth_kind(settings)
+        except ConfigurationError as error:
+            credential_error = error
+    if not missing:
+        if credential_error is not None:
+            raise credential_error
+        return
+    message = f"Missing configuration: {', '.join(missing)}."
+    ways = [f"{name}: {how_to_set(name)}" for name in missing]
+    if credential_error is not None:
+        message += f" {credential_error.message}"
+        ways.append(f"credential: {credential_error.hint}")
+    ways.append("or --sandbox DIR: all of them from a local sandbox's sandbox.json")
+    raise ConfigurationError(message, hint="\n  ".join(ways))
+
+
+def _given(settings: Settings, name: str) -> bool:
+    return bool(settings.has_secret(name) if KEYS[name].kind == "secret" else settings.get(name))

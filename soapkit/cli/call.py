@@ -7,10 +7,11 @@ import sys
 from typing import Any
 
 from soapkit.cli._output import Output, print_exchanges, stderr_output, stdout_output
-from soapkit.cli._params import read_arguments, resolve_target
-from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.cli._params import Target, parameters, read_arguments, resolve_target
+from soapkit.cli._settings import add_connection_options, effective_settings, require
 from soapkit.config import build_client
 from soapkit.debug import Recorder
+from soapkit.errors import ConfigurationError
 from soapkit.values.inputs import InputOptions
 
 EXAMPLES = """\
@@ -42,14 +43,19 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("arguments", nargs="*", metavar="ARG",
                         help="a value (in parameter order), Name=value, JSON, or @file.json")
     parser.set_defaults(extra_arguments="arguments")
+    parser.add_argument("--no-arguments", action="store_true",
+                        help="send the operation without any arguments even though it takes some "
+                        "(otherwise an error: the server would answer nil)")
 
 
 def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
+    require(settings)
     recorder = Recorder() if args.trace or args.save_capture else None
     client = build_client(settings, recorder=recorder)
     try:
         target = resolve_target(client.catalog, args.target, client.version)
+        check_some_arguments(target, args)
         values = read_arguments(target, args.arguments)
         options = InputOptions(text=True, aware_datetimes=client.input_options.aware_datetimes)
         try:
@@ -61,6 +67,25 @@ def run(args: argparse.Namespace) -> int:
         client.close()
     _print_result(stdout_output(args), result)
     return 0
+
+
+def check_some_arguments(target: Target, args: argparse.Namespace) -> None:
+    """No arguments at all for an operation that takes some: an error, not a silent ``null``.
+
+    SuperOffice's WSDLs declare every parameter optional (minOccurs=0), so the server would answer
+    ``GetContactEntity`` without an id with nil; that is never what was meant. ``--no-arguments`` sends the
+    request without any, deliberately.
+    """
+    params = parameters(target.operation)
+    if args.arguments or not params or getattr(args, "no_arguments", False):
+        return
+    names = " ".join(f"{p.name}=..." for p in params)
+    raise ConfigurationError(
+        f"{target.label} takes {len(params)} parameter{'s' if len(params) != 1 else ''} "
+        f"({', '.join(p.name for p in params)}) and none was given.",
+        hint=f"Give them in order or by name: soapkit {getattr(args, 'command', None) or 'call'} {target.label} "
+        f"{names} "
+        f"(soapkit describe {target.label} shows them); to send it without any, add --no-arguments.")
 
 
 def _after_call(recorder: Recorder, args: argparse.Namespace) -> None:

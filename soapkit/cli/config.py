@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "config", help="show the effective configuration and where each value came from",
         description="Settings come from command-line options, then --sandbox DIR, then SOAPKIT_* environment "
-        "variables, then soapkit.toml, then defaults (docs/configuration.md). Secrets are masked unless "
+        "variables, then soapkit.toml, then defaults; `soapkit config show` lists every setting, set or not. "
+        "Secrets are masked unless "
         "--show-secrets.",
         epilog="examples:\n  soapkit config show\n  soapkit config show --json --config ./prod.toml\n"
         "  soapkit config check\n  soapkit config new-cache-key --output ~/.config/soapkit/cache.key")

@@ -11,7 +11,7 @@ from soapkit.catalog import PARTNER_SERVICE
 from soapkit.cli._output import stdout_output
 from soapkit.cli._params import Target, convert_arguments, resolve_target
 from soapkit.cli._settings import add_connection_options, effective_settings
-from soapkit.cli.call import add_call_arguments
+from soapkit.cli.call import add_call_arguments, check_some_arguments
 from soapkit.config import Settings, catalog_from_settings
 from soapkit.debug import pretty_envelope
 from soapkit.headers import SuperOfficeHeaders
@@ -24,8 +24,9 @@ examples:
   soapkit envelope ContactAgent.SaveContactEntity '{"Name": "Acme"}' --http
   soapkit envelope PartnerSystemUserService.Authenticate SignedSystemToken=... ReturnTokenType=Jwt
 
-Secrets not given (client secret, ticket, context) appear as placeholders such as {Ticket}; given ones are
-shown as *** unless --show-secrets.
+Credentials are masked exactly as capture files mask them (Ticket 7T:***, ApplicationToken ***), so
+`soapkit diff` of an envelope against a capture of the same call finds no difference. With --show-secrets
+the given values are shown, and those not given as placeholders ({ApplicationToken}, 7T:{Ticket}).
 """
 
 
@@ -48,10 +49,13 @@ def run(args: argparse.Namespace) -> int:
     catalog = catalog_from_settings(settings)
     version = str(settings.get("services_version"))
     target = resolve_target(catalog, args.target, version)
+    check_some_arguments(target, args)
     values = convert_arguments(target, args.arguments)
     app_token, ticket = settings.secret("app_token"), settings.secret("ticket")
     ctx = settings.get("context_identifier")
-    plugin = SuperOfficeHeaders(app_token or "{ApplicationToken}", ticket=lambda: ticket or "{Ticket}",
+    # a ticket this offline command does not have (a system user's is obtained only when calling) is a
+    # placeholder of the ticket's kind, so the masked envelope reads exactly as a capture of the call (7T:***)
+    plugin = SuperOfficeHeaders(app_token or PLACEHOLDER_APP_TOKEN, ticket=lambda: ticket or PLACEHOLDER_TICKET,
                                 context_identifier=ctx or "{ContextIdentifier}", ws_addressing=args.ws_addressing)
     address = _address(settings, target, version)
     client, proxy = catalog.bind(target.service.name, address, target.operation_name, version=version,
@@ -59,13 +63,18 @@ def run(args: argparse.Namespace) -> int:
     with soap_errors():
         envelope = client.create_message(proxy, target.operation_name, **values)
     body = etree.tostring(envelope, encoding="utf-8", xml_declaration=True)
-    # placeholders hide nothing; real secrets are masked unless asked for
-    show = bool(args.show_secrets or not (app_token or ticket))
+    # secrets and placeholders are masked as captures mask them (7T:***, ***), unless --show-secrets
+    show = bool(args.show_secrets)
     text = (body if show else _redacted_raw(body)).decode("utf-8") if args.raw else \
         pretty_envelope(body, show_secrets=show).rstrip()
     headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{target.operation.soapaction}"'}
     _print(args, address, headers, text)
     return 0
+
+
+#: what the envelope holds where a secret was not given (shown as such only with --show-secrets)
+PLACEHOLDER_APP_TOKEN = "{ApplicationToken}"
+PLACEHOLDER_TICKET = "7T:{Ticket}"
 
 
 def _redacted_raw(body: bytes) -> bytes:

@@ -17,7 +17,7 @@ examples:
 
 Secrets (ApplicationToken, a system-user token) are never written into soapkit.toml: they go to files
 readable only by you (--secrets files, the default) or are left to environment variables (--secrets env).
-An XML private key (SystemTokenCertificatePath) is converted to PEM. See docs/migrating-from-wcf.md.
+An XML private key (SystemTokenCertificatePath) is converted to PEM.
 """
 _HEADINGS: dict[NoteKind, str] = {"carried": "carried over", "dropped": "not needed in soapkit",
                                   "ignored": "not carried over", "missing": "missing", "conflict": "conflicts"}

@@ -8,7 +8,7 @@ from typing import Any
 
 from soapkit.cli._captures import load_exchange
 from soapkit.cli._output import print_exchanges, stdout_output
-from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.cli._settings import add_connection_options, effective_settings, require
 from soapkit.config import build_client
 from soapkit.debug import Recorder, diff_envelopes, exchange_failed, replay
 
@@ -37,6 +37,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     captured = load_exchange(args.capture, args.index)
     settings = effective_settings(args)
+    require(settings)  # every missing piece at once, as `call` does
     recorder = Recorder()
     with build_client(settings, recorder=recorder) as client:
         fresh = replay(captured, client, recorder=recorder)

@@ -14,6 +14,10 @@ def register(subparsers: Any) -> None:
         help="run the local SuperOffice Online emulator (identity, partner service, tenants, agents)",
         description="Run the sandbox in the foreground until Ctrl-C. It prints where it listens and where "
         "sandbox.json (base URL, tenant, client id and secret, system-user token, key paths) is.",
+        # argparse would show the optional sub-commands as required ("COMMAND ...")
+        usage="soapkit sandbox [-h] [--host HOST] [--port PORT] [--sandbox DIR] [--reset] [--quiet]\n"
+        "       soapkit sandbox admin COMMAND [--sandbox DIR] ...\n"
+        "       soapkit sandbox tokens COMMAND [--sandbox DIR] ...",
     )
     add_arguments(parser)
     parser.set_defaults(handler=run)

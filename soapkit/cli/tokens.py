@@ -17,6 +17,14 @@ from soapkit.debug import write_private_file
 from soapkit.errors import ConfigurationError
 from soapkit.sandbox.reference_tokens import ReferenceTokenInfo, ReferenceTokens, TokenKind, open_data_dir
 
+# plain text for --help (the module docstring is reStructuredText)
+DESCRIPTION = """\
+Reference tokens (PAT, SAT) of a sandbox's folder: create, list and revoke them.
+
+Works whether the sandbox is running or not (both use the same SQLite file). A new token is shown once:
+written to -o FILE (mode 0600) or, with --show-secrets, printed; the sandbox keeps only its hash.
+"""
+
 EXAMPLES = """\
 examples:
   soapkit sandbox tokens create --kind pat --user EVA -o eva.pat --description "nightly report"
@@ -29,7 +37,7 @@ examples:
 def register(subparsers: Any) -> None:
     """Add ``tokens`` with its ``create``, ``list`` and ``revoke`` commands to ``soapkit sandbox``."""
     tokens = subparsers.add_parser("tokens", help="personal (PAT) and service (SAT) reference tokens",
-                                   description=__doc__, epilog=EXAMPLES,
+                                   description=DESCRIPTION, epilog=EXAMPLES,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = tokens.add_subparsers(dest="tokens_command", metavar="COMMAND", required=True)
     create = commands.add_parser("create", help="create a token (shown once)")
@@ -47,9 +55,11 @@ def register(subparsers: Any) -> None:
     revoke = commands.add_parser("revoke", help="revoke a token by its id (agents refuse it from now on)")
     revoke.add_argument("token_id", metavar="ID")
     revoke.set_defaults(handler=run_revoke)
-    for parser in (create, listing, revoke):
-        parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
-                            help="the sandbox's data directory (default ~/.soapkit/sandbox or $SOAPKIT_SANDBOX_DIR)")
+    from soapkit.sandbox.cli import add_dir_options
+
+    for parser in (tokens, create, listing, revoke):
+        add_dir_options(parser, suppress=True,
+                        help="the sandbox's folder (default ~/.soapkit/sandbox or $SOAPKIT_SANDBOX_DIR)")
 
 
 def _data_dir(args: argparse.Namespace) -> Path:

@@ -95,7 +95,8 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigurationError(f"The configuration file {path} is not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigurationError(f"The configuration file {path} is not valid TOML: {error}.",
-                                 hint='Each setting is one line: key = "value" (see docs/configuration.md).') from None
+                                 hint='Each setting is one line: key = "value"; '
+                                 '`soapkit config show` lists the keys.') from None
     layer: dict[str, Any] = {}
     for name, value in document.items():
         key = KEYS.get(name)
@@ -138,7 +139,7 @@ def sandbox_layer(directory: str | os.PathLike[str]) -> tuple[dict[str, Any], st
         data = json.loads(config.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigurationError(f"No sandbox.json in {root}.",
-                                 hint=f"Start a sandbox first: soapkit sandbox start --data-dir {root}") from None
+                                 hint=f"Start a sandbox first: soapkit sandbox --sandbox {root}") from None
     except (OSError, ValueError) as error:
         raise ConfigurationError(f"Cannot read {config}: {error}") from None
     if not isinstance(data, dict) or not data.get("base_url"):

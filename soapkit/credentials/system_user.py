@@ -40,10 +40,21 @@ _HINTS = {
 
 
 def _hint_for(message: str | None) -> str | None:
+    lowered = (message or "").lower()
+    if any(name in lowered for name in _TOKEN_NAMES) and not any(
+            name.lower() in lowered for name in ("InvalidTimestamp", "InvalidSignature", "Expired")):
+        # a refusal that is about the token itself (e.g. "Denied (4): the system-user token is not the one issued
+        # to this application"): the hint is about the token, not about the client secret or the tenant
+        return _TOKEN_HINT
     for name, hint in _HINTS.items():
-        if message and name.lower() in message.lower():
+        if name.lower() in lowered:
             return hint
     return None
+
+
+_TOKEN_NAMES = ("system-user token", "system user token", "systemusertoken", "system token")
+_TOKEN_HINT = ("Check the system-user token: it must be the one SuperOffice issued to this application for this "
+               "tenant (the SystemUserToken of the install callback), with no extra characters.")
 
 
 def exchange_signed_token(

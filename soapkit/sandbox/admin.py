@@ -13,7 +13,7 @@ written, with ``admin_url``, to ``sandbox.json``, mode 0600). JSON in, JSON out:
 
 ``soapkit sandbox admin move CTX HOST``, ``... state CTX STATE``, ``... tenants``, ``... fault SPEC
 [--probability P] [--times N] [--path RE] [--seed S]`` and ``... faults [--clear]`` call it, finding the
-sandbox through ``sandbox.json`` in ``--data-dir``.
+sandbox through ``sandbox.json`` in its folder (``--sandbox DIR``).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import ipaddress
 import json
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from soapkit.errors import ConfigurationError, ConnectionFailed, SoapkitError
 from soapkit.sandbox.faults import FaultSpecError
 from soapkit.sandbox.web import Request, Response, Router, parse_json
 from soapkit.tenant import TenantState
@@ -108,11 +108,12 @@ def register_routes(router: Router, sandbox: Sandbox) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``admin`` command's arguments (on ``soapkit sandbox admin`` and on :func:`build_parser`)."""
-    parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
-                        help="the sandbox's data dir, where sandbox.json is (default ~/.soapkit/sandbox or "
-                        "$SOAPKIT_SANDBOX_DIR)")
-    commands = parser.add_subparsers(dest="admin_command", required=True)
-    commands.add_parser("tenants", help="list tenants with state and endpoint")
+    from soapkit.sandbox.cli import add_dir_options
+
+    where = "the sandbox's folder, where sandbox.json is (default ~/.soapkit/sandbox or $SOAPKIT_SANDBOX_DIR)"
+    add_dir_options(parser, help=where, suppress=True)
+    commands = parser.add_subparsers(dest="admin_command", required=True, metavar="COMMAND")
+    tenants = commands.add_parser("tenants", help="list tenants with state and endpoint")
     move = commands.add_parser("move", help="move a tenant to another host (421 on the old one)")
     move.add_argument("ctx")
     move.add_argument("host", help="host[:port] that reaches the sandbox (e.g. localhost:8765), a full endpoint "
@@ -120,7 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     state = commands.add_parser("state", help="set a tenant's state")
     state.add_argument("ctx")
     state.add_argument("state", choices=[s.name for s in TenantState])
-    fault = commands.add_parser("fault", help="add a per-sandbox fault rule (see docs/sandbox.md)")
+    fault = commands.add_parser("fault", help="add a per-sandbox fault rule")
     fault.add_argument("spec", help="e.g. status=503, latency=200ms, drop, truncate, expire-credential, "
                        "rate-limit=2s")
     fault.add_argument("--probability", type=float, default=1.0)
@@ -129,6 +130,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     fault.add_argument("--seed", type=int, default=None, help="reseed the fault random generator first")
     faults = commands.add_parser("faults", help="list (or --clear) the per-sandbox fault rules")
     faults.add_argument("--clear", action="store_true")
+    for command in (tenants, move, state, fault, faults):  # options after the sub-command, as everywhere
+        add_dir_options(command, help=where, suppress=True)
 
 
 def build_parser(prog: str = "soapkit sandbox admin") -> argparse.ArgumentParser:
@@ -138,7 +141,13 @@ def build_parser(prog: str = "soapkit sandbox admin") -> argparse.ArgumentParser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_options(build_parser().parse_args(argv))
+    try:
+        return run_options(build_parser().parse_args(argv))
+    except SoapkitError as error:  # the same error:/hint: form as the soapkit command
+        print(f"error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=sys.stderr)
+        return 2 if isinstance(error, ConfigurationError) else 3
 
 
 def run_options(options: argparse.Namespace) -> int:
@@ -153,8 +162,9 @@ def run_options(options: argparse.Namespace) -> int:
         config = json.loads(config_path.read_text("utf-8"))
         url, token = config["admin_url"], config["admin_token"]
     except (OSError, ValueError, KeyError) as error:
-        print(f"soapkit sandbox admin: no running sandbox described by {config_path} ({error}).", file=sys.stderr)
-        return 2
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ConfigurationError(f"No running sandbox described by {config_path} ({reason}).",
+                                 hint=f"Start one: soapkit sandbox --sandbox {config_path.parent}") from None
     method, path, body = "GET", "/tenants", None
     if options.admin_command == "move":
         host = None if options.host.lower() == "home" else options.host
@@ -172,7 +182,8 @@ def run_options(options: argparse.Namespace) -> int:
     try:
         response = requests.request(method, url + path, json=body, headers={TOKEN_HEADER: token}, timeout=10)
     except requests.RequestException as error:
-        print(f"soapkit sandbox admin: the sandbox at {url} does not answer ({error}).", file=sys.stderr)
-        return 2
+        raise ConnectionFailed(f"The sandbox at {url} does not answer ({type(error).__name__}).",
+                               hint=f"Is it running? Start it: soapkit sandbox --sandbox {config_path.parent}",
+                               ) from None
     print(response.text.strip())
     return 0 if response.ok else 1

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from soapkit.sandbox import admin
 from soapkit.sandbox.app import Sandbox
@@ -30,15 +30,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The sandbox's options, on its own parser and on the ``soapkit sandbox`` command alike."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, loopback)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)")
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="where keys, database and sandbox.json live (default ~/.soapkit/sandbox or "
-                        "$SOAPKIT_SANDBOX_DIR)")
+    add_dir_options(parser, help="where keys, database and sandbox.json live (default ~/.soapkit/sandbox or "
+                    "$SOAPKIT_SANDBOX_DIR)")
     parser.add_argument("--reset", action="store_true", help="delete the sandbox's files in the data dir first")
     parser.add_argument("--quiet", action="store_true", help="do not print the request log")
-    commands = parser.add_subparsers(dest="sandbox_command", metavar="admin")
+    commands = parser.add_subparsers(dest="sandbox_command", metavar="COMMAND", title="commands (optional)")
     admin_parser = commands.add_parser("admin", help="administer a running sandbox: move a tenant, set its "
-                                       "state, inject faults (see docs/sandbox.md)")
+                                       "state, inject faults",
+                                       description="Administer a running sandbox (the one described by "
+                                       "DIR/sandbox.json).")
     admin.add_arguments(admin_parser)
+
+
+class _DeprecatedDataDir(argparse.Action):
+    """``--data-dir``: the old spelling of ``--sandbox DIR``, still accepted, with a note on stderr."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print("warning: --data-dir is deprecated: use --sandbox DIR (the same folder).", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def add_dir_options(parser: argparse.ArgumentParser, *, help: str, suppress: bool = False) -> None:
+    """``--sandbox DIR`` (and the deprecated ``--data-dir DIR``): the sandbox's folder, as on every command.
+
+    With ``suppress`` the option leaves no default behind, so a command's sub-command can accept it too
+    (``soapkit sandbox admin tenants --sandbox DIR``) without overwriting a value given before it.
+    """
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--sandbox", dest="data_dir", type=Path, default=default, metavar="DIR", help=help)
+    parser.add_argument("--data-dir", dest="data_dir", type=Path, default=default, metavar="DIR",
+                        action=_DeprecatedDataDir, help=argparse.SUPPRESS)
 
 
 def build_parser(prog: str = "soapkit sandbox") -> argparse.ArgumentParser:
@@ -57,7 +79,9 @@ def run(host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_dir: str | os.Pa
     try:
         sandbox.open()
     except OSError as error:
-        print(f"soapkit sandbox: cannot listen on {host}:{port}: {error.strerror or error}", file=sys.stderr)
+        print(f"error: the sandbox cannot listen on {host}:{port}: {error.strerror or error}\n"
+              "hint: Another process may use that port: choose another with --port (0 = any free port).",
+              file=sys.stderr)
         return 2
     config = sandbox.config
     try:  # from the first line on: a Ctrl-C right after reading it must still stop cleanly

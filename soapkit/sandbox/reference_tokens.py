@@ -46,7 +46,7 @@ def open_data_dir(directory: str | os.PathLike[str]) -> Iterator[Backend]:
     data = DataDir(Path(directory).expanduser().resolve())
     if not data.config.is_file() or not data.database.is_file():
         raise ReferenceTokenError(f"no sandbox in {data.root}: start one there first "
-                                  f"(soapkit sandbox --data-dir {data.root}).")
+                                  f"(soapkit sandbox --sandbox {data.root}).")
     settings = SandboxSettings()
     identity = Identity.load_or_create(data.identity_key, data.identity_certificate, settings.now())
     store = Store(data.database)
