@@ -414,8 +414,10 @@ def _check_essentials(migration: Migration) -> None:
                                  hint="Add them to the file, or write soapkit.toml by hand (docs/configuration.md).")
         if "app_token" not in migration.secrets:
             migration.note("dropped", "ApplicationToken", "optional onsite (NetServer does not check it there)")
-        migration.note("missing", "onsite user and password", "not in the configuration file: give "
-                       "UsernamePassword(user, password_file=...) or password_env=... (never the password itself)")
+        migration.note("missing", "onsite user and password", "not in the configuration file: set user_name and "
+                       "password_file in soapkit.toml (or SOAPKIT_USER_NAME, SOAPKIT_PASSWORD_FILE / "
+                       "SOAPKIT_PASSWORD); in Python UsernamePassword(user, password_file=...) (never the password "
+                       "itself)")
         return
     if "app_token" not in migration.secrets:
         missing.append("the client secret (SuperOffice/Services ApplicationToken or appSettings SoAppToken)")
@@ -485,6 +487,9 @@ def write_migration(migration: Migration, output: str | os.PathLike[str], *, sec
                                  hint="Choose another -o/--secrets-dir, or add --force to overwrite.")
     settings = dict(migration.settings)
     comments: list[str] = []
+    if migration.onsite:
+        comments.append("onsite NetServer: add user_name = \"...\" and password_file = \"...\" (a 0600 file), or set "
+                        "SOAPKIT_USER_NAME and SOAPKIT_PASSWORD_FILE (or SOAPKIT_PASSWORD)")
     written: list[Path] = []
     for name, value in migration.secrets.items():
         file_name, key, variable = SECRETS[name]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,49 @@ def test_onsite_endpoint_calls_need_a_ticket(sandbox: Any) -> None:
     with pytest.raises(soapkit.CredentialRejected):
         so.ContactAgent.GetContactEntity(1)
     so.close()
+
+
+# --- settings: auth = "username_password" ----------------------------------------------------------
+
+
+def test_settings_build_an_onsite_client(sandbox: Any) -> None:
+    from soapkit.config import auth_kind, build_client, describe_auth, load_settings
+
+    settings = onsite(sandbox)
+    values = {"env": f"onsite:{settings['base_url']}", "user_name": settings["user"],
+              "password_file": settings["password_file"]}
+    resolved = load_settings(values, environ={}, use_config_file=False)
+    assert auth_kind(resolved) == "username_password"  # inferred onsite
+    assert "onsite user" in describe_auth(resolved)
+    with build_client(resolved) as so:
+        assert isinstance(so.credentials, UsernamePassword) and so.onsite is not None
+        assert so.ContactAgent.GetContactEntity(1).Name
+    assert settings["password"] not in repr(resolved.display())
+
+
+def test_settings_name_what_an_onsite_user_lacks() -> None:
+    from soapkit.config import auth_kind, load_settings
+
+    resolved = load_settings({"env": "onsite:http://crm/SuperOffice", "user_name": "EVA"}, environ={},
+                             use_config_file=False)
+    with pytest.raises(ConfigurationError, match="onsite NetServer: password missing") as missing:
+        auth_kind(resolved)
+    assert "SOAPKIT_PASSWORD_FILE" in (missing.value.hint or "")
+    explicit = load_settings({"env": "sod", "auth": "username_password"}, environ={}, use_config_file=False)
+    with pytest.raises(ConfigurationError, match="user_name and password missing"):
+        auth_kind(explicit)
+
+
+def test_the_command_line_calls_an_onsite_agent(sandbox: Any, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from soapkit.cli import main
+
+    settings = onsite(sandbox)
+    for name in [n for n in os.environ if n.startswith("SOAPKIT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SOAPKIT_USER_NAME", settings["user"])
+    monkeypatch.setenv("SOAPKIT_PASSWORD_FILE", settings["password_file"])
+    code = main(["call", "ContactAgent.GetContactEntity", "1", "--env", f"onsite:{settings['base_url']}"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["ContactId"] == 1 and settings["password"] not in captured.out + captured.err
