@@ -78,10 +78,8 @@ def is_onsite(env: object) -> bool:
 
 
 def resolve(env: str | Environment) -> Environment:
-    """:meth:`Environment.resolve`, plus ``onsite:http://host/...`` (an :class:`Onsite`)."""
-    if isinstance(env, Environment):
-        return env
-    return Onsite.parse(env.strip()) if is_onsite(env) else Environment.resolve(env)
+    """:meth:`Environment.resolve`, which also reads ``onsite:http://host/...`` (an :class:`Onsite`)."""
+    return Environment.resolve(env)
 
 
 PasswordSource = Callable[[], str]
