@@ -82,6 +82,7 @@ class SuperOfficeClient:
             client_id=client_id,
             timeout=timeout,
             recorder=recorder,
+            services_version=version,
         )
         if aware_datetimes not in ("utc", "refuse"):
             raise ConfigurationError(f"aware_datetimes must be 'utc' or 'refuse', not {aware_datetimes!r}.")

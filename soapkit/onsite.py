@@ -165,7 +165,7 @@ class UsernamePassword(Credential):
         if not isinstance(environment, Onsite):
             raise ConfigurationError("UsernamePassword signs in to an onsite NetServer only.",
                                      hint="Use env=Onsite('http://host/SuperOffice/') (or 'onsite:http://...').")
-        address = f"{environment.services_url()}{SO_PRINCIPAL}.svc"
+        address = f"{environment.services_url(context.services_version)}{SO_PRINCIPAL}.svc"
         plugin = SuperOfficeHeaders(context.application_token, application_token_optional=True)
         _, service = context.catalog.bind(
             SO_PRINCIPAL, address, "AuthenticateUsernamePassword",

@@ -237,3 +237,21 @@ def test_the_command_line_calls_an_onsite_agent(sandbox: Any, capsys: pytest.Cap
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out)["ContactId"] == 1 and settings["password"] not in captured.out + captured.err
+
+
+def test_the_sign_in_goes_to_the_clients_services_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "pw"
+    secret.write_text("pw\n")
+    so = soapkit.connect(env=Onsite("http://crm/so"), version="Services87",
+                         credentials=UsernamePassword("EVA", password_file=secret))
+    addresses: list[str] = []
+
+    def bind(service: str, address: str, *args: Any, **kwargs: Any) -> Any:
+        addresses.append(address)
+        raise ConfigurationError("stop here")
+
+    monkeypatch.setattr(so.catalog, "bind", bind)
+    with pytest.raises(ConfigurationError, match="stop here"):
+        so.ticket()
+    assert addresses == ["http://crm/so/Remote/Services87/SoPrincipal.svc"]
+    assert so.services_url() == "http://crm/so/Remote/Services87/"
