@@ -287,6 +287,7 @@ def test_an_onsite_remote_base_url_becomes_an_onsite_environment(capsys: pytest.
     code, out, _ = run(capsys, "migrate", str(path), "-o", str(output))
     assert code == 0 and tomllib.loads(output.read_text()) == {"env": "onsite:http://crmserver/WebServices"}
     assert "onsite user and password" in out
+    assert "SOAPKIT_USER_NAME and SOAPKIT_PASSWORD_FILE" in output.read_text()  # said in the toml too
 
     from soapkit.onsite import resolve
 
