@@ -2,6 +2,9 @@
 
 >>> so = soapkit.connect("Cust12345", env="sod", app_token=SECRET, credentials=SystemUser(token, key))
 >>> so.ContactAgent.GetContactEntity(5)
+
+Onsite NetServer: ``soapkit.connect(env=Onsite("http://host/SuperOffice/"), credentials=UsernamePassword(user,
+password_file=...))``.
 """
 
 from soapkit._version import __version__
@@ -36,6 +39,7 @@ from soapkit.errors import (
     TransportError,
 )
 from soapkit.headers import TimeZoneHeader
+from soapkit.onsite import Onsite, UsernamePassword
 from soapkit.tenant import Environment
 from soapkit.values import MultiLanguageText, decode_value, plain
 
@@ -55,6 +59,7 @@ __all__ = [
     "MultiLanguageText",
     "OAuthError",
     "OAuthUser",
+    "Onsite",
     "PersonalAccessToken",
     "Recorder",
     "ServiceAccessToken",
@@ -68,6 +73,7 @@ __all__ = [
     "TimeZoneHeader",
     "TokenValidationError",
     "TransportError",
+    "UsernamePassword",
     "__version__",
     "connect",
     "decode_value",

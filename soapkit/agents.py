@@ -129,6 +129,7 @@ class AgentProxy:
                     ticket=self._client.ticket,
                     time_zone=self._client.time_zone,
                     ws_addressing=self._client.ws_addressing,
+                    application_token_optional=self._client.onsite is not None,
                 )
                 _, proxy = self._client.catalog.bind(
                     self.name, address, operation, version=self._client.version,
@@ -154,6 +155,8 @@ class AgentProxy:
                 if rerouted:
                     raise
                 rerouted = True
+                if self._client.onsite is not None:
+                    raise  # an onsite NetServer has no tenant directory to ask again
                 self._client.tenants.forget(self._client.context.context_identifier)
             except CredentialRejected as rejected:
                 if not self._client.credentials.can_refresh:

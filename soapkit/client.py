@@ -17,6 +17,8 @@ from soapkit.debug import Recorder
 from soapkit.errors import ConfigurationError
 from soapkit.headers import TimeZoneHeader
 from soapkit.http import new_session
+from soapkit.onsite import ONSITE_CONTEXT, Onsite
+from soapkit.onsite import resolve as resolve_environment
 from soapkit.tenant import Environment, TenantDirectory, validate_context_identifier
 from soapkit.transport import SoapkitTransport
 from soapkit.values.archive import ArchiveQuery, ArchiveRows, Restriction
@@ -39,7 +41,7 @@ class SuperOfficeClient(_TypedAgents):
 
     def __init__(
         self,
-        context_identifier: str,
+        context_identifier: str | None,
         *,
         env: str | Environment,
         app_token: str | None,
@@ -63,7 +65,13 @@ class SuperOfficeClient(_TypedAgents):
                 "Use SystemUser(token, key), PersonalAccessToken(token), OAuthUser(...), "
                 "or pass a ticket string via ticket=.",
             )
-        environment = Environment.resolve(env)
+        environment = resolve_environment(env)
+        #: the onsite NetServer this client talks to (no tenant lookup), or None for SuperOffice Online
+        self.onsite: Onsite | None = environment if isinstance(environment, Onsite) else None
+        if self.onsite is not None:
+            context_identifier = context_identifier or ONSITE_CONTEXT
+        else:
+            context_identifier = validate_context_identifier(context_identifier or "")
         self.session = session or new_session()
         self.catalog = catalog or default_catalog()
         self.version = version
@@ -75,7 +83,7 @@ class SuperOfficeClient(_TypedAgents):
         self.tenants = TenantDirectory(environment, self.session, timeout=timeout)
         self.context = AuthContext(
             environment=environment,
-            context_identifier=validate_context_identifier(context_identifier),
+            context_identifier=context_identifier,
             application_token=app_token,
             session=self.session,
             jwks=JwksCache(environment.jwks_url, self.session, timeout=timeout),
@@ -83,6 +91,7 @@ class SuperOfficeClient(_TypedAgents):
             client_id=client_id,
             timeout=timeout,
             recorder=recorder,
+            services_version=version,
         )
         if aware_datetimes not in ("utc", "refuse"):
             raise ConfigurationError(f"aware_datetimes must be 'utc' or 'refuse', not {aware_datetimes!r}.")
@@ -102,7 +111,10 @@ class SuperOfficeClient(_TypedAgents):
         return self.credentials.token(self.context)
 
     def services_url(self) -> str:
-        """The tenant's current ``.../Remote/{version}/`` folder, from the state endpoint."""
+        """The tenant's current ``.../Remote/{version}/`` folder, from the state endpoint (onsite: from the
+        base URL, without any lookup)."""
+        if self.onsite is not None:
+            return self.onsite.services_url(self.version)
         return self.tenants.locate(self.context.context_identifier).services_url(self.version)
 
     def agent(self, name: str) -> AgentProxy:
@@ -188,7 +200,7 @@ class SuperOfficeClient(_TypedAgents):
 
 
 def connect(
-    context_identifier: str,
+    context_identifier: str | None = None,
     *,
     env: str | Environment = "online",
     app_token: str | None = None,
@@ -201,6 +213,10 @@ def connect(
 
     Give either ``credentials`` (a :class:`~soapkit.credentials.base.Credential` such as ``SystemUser``)
     or ``ticket`` (a ``7T:`` ticket or ``8A:`` access token obtained elsewhere).
+
+    Onsite NetServer: ``connect(env=Onsite("http://host/SuperOffice/"), credentials=UsernamePassword(...))``
+    (or ``env="onsite:http://host/SuperOffice/"``); no context identifier, no tenant lookup, ``app_token``
+    optional. See docs/migrating-from-wcf.md.
     """
     if credentials is None and ticket is None:
         raise ConfigurationError("connect() needs credentials= or ticket=.",

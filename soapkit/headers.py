@@ -49,8 +49,11 @@ class SuperOfficeHeaders(Plugin):
         context_identifier: str | None = None,
         time_zone: TimeZoneHeader | None = None,
         ws_addressing: bool = False,
+        application_token_optional: bool = False,
     ) -> None:
         self._application_token = application_token
+        #: onsite NetServer does not check ApplicationToken: without one, the header is left out
+        self._application_token_optional = application_token_optional
         self._ticket = ticket
         self._context_identifier = context_identifier
         self._time_zone = time_zone
@@ -62,6 +65,8 @@ class SuperOfficeHeaders(Plugin):
     def _value(self, name: str) -> Any:
         if name == "ApplicationToken":
             if not self._application_token:
+                if self._application_token_optional:
+                    return None
                 raise ConfigurationError(
                     "This operation needs the ApplicationToken header, but no application token was given.",
                     hint="Pass app_token= (your application's client secret) or set SOAPKIT_APP_TOKEN.",

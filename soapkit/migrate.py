@@ -5,7 +5,15 @@
 ...), the ``SuperOffice/Services`` section (``ApplicationToken``, ``RemoteBaseURL``, ...) and the
 ``system.serviceModel`` client endpoints and bindings — and returns a :class:`Migration`: the soapkit
 settings, the secrets found, the private key, and a report of everything it carried over, dropped as not
-needed, could not carry over, or found missing. :func:`write_migration` writes ``soapkit.toml`` with secrets
+needed, could not carry over, found missing, or found impossible to migrate.
+
+Onsite NetServer: a ``RemoteBaseURL`` that is not a SuperOffice Online host (``http://crm/WebServices/``) becomes
+``env = "onsite:http://crm/WebServices"`` — agents at ``{RemoteBaseURL}/Remote/Services88/`` (or directly under it
+when it already ends in ``/Remote/ServicesNN``), no tenant lookup, ``ApplicationToken`` optional, users signed in
+with :class:`~soapkit.onsite.UsernamePassword`. ``DefaultMode=Local`` cannot be migrated: NetServer then runs
+in-process, inside the .NET program, against the database; there is no wire protocol a Python program could speak.
+
+:func:`write_migration` writes ``soapkit.toml`` with secrets
 in separate files (mode 0600) or left to environment variables; an XML private key is converted to PEM.
 """
 
@@ -23,8 +31,9 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from soapkit.errors import ConfigurationError
+from soapkit.onsite import ONSITE_PREFIX, Onsite
 
-NoteKind = Literal["carried", "dropped", "ignored", "missing", "conflict"]
+NoteKind = Literal["carried", "dropped", "ignored", "missing", "conflict", "unmigratable"]
 SecretsMode = Literal["files", "env"]
 
 #: settings keys soapkit.toml may hold (docs/configuration.md); the order they are written in
@@ -63,6 +72,11 @@ class Migration:
     private_key: bytes | None = None
     private_key_path: Path | None = None
     notes: list[Note] = field(default_factory=list)
+
+    @property
+    def onsite(self) -> bool:
+        """Whether the configuration talks to an onsite NetServer (``env = "onsite:..."``)."""
+        return str(self.settings.get("env", "")).startswith(ONSITE_PREFIX)
 
     def note(self, kind: NoteKind, subject: str, detail: str) -> None:
         self.notes.append(Note(kind, subject, detail))
@@ -165,7 +179,8 @@ def _dispatch(pairs: Iterable[tuple[str, str]], section: str, handlers: dict[str
 
 
 def _read_superoffice(group: etree._Element, migration: Migration) -> None:
-    handlers = {"applicationtoken": _app_token, "remotebaseurl": _remote_base_url, "mode": _mode}
+    handlers = {"applicationtoken": _app_token, "remotebaseurl": _remote_base_url, "mode": _mode,
+                "defaultmode": _mode}
     for section in group:
         if not isinstance(section.tag, str):
             continue
@@ -195,7 +210,16 @@ def _context(where: str, value: str, migration: Migration) -> None:
     _set(migration, "context_identifier", value, where)
 
 
+#: why DefaultMode=Local has no soapkit equivalent
+LOCAL_MODE_REASON = ("Local runs NetServer in-process (inside the .NET program, straight against the CRM database): "
+                     "there is no wire protocol to speak, so nothing to migrate. Install the NetServer web services "
+                     "(IIS) and use DefaultMode=Remote with RemoteBaseURL; then env = \"onsite:{RemoteBaseURL}\"")
+
+
 def _mode(where: str, value: str, migration: Migration) -> None:
+    if value.strip().lower() == "local":
+        migration.note("unmigratable", f"{where}={value}", LOCAL_MODE_REASON)
+        return
     migration.note("dropped", where, f"{value}: soapkit is always a remote web-services client")
 
 
@@ -214,9 +238,29 @@ def _federation_gateway(where: str, value: str, migration: Migration) -> None:
 
 
 def _remote_base_url(where: str, value: str, migration: Migration) -> None:
+    if environment_of(value) is None:
+        _onsite_base_url(where, value, migration)
+        return
     _from_address(where, value, migration)
     migration.note("dropped", f"{where} host", "the numbered host is looked up at run time (/api/state), not "
                    "configured: it changes when SuperOffice moves the tenant")
+
+
+def _onsite_base_url(where: str, value: str, migration: Migration) -> None:
+    """A RemoteBaseURL that is not SuperOffice Online: an onsite NetServer's web services."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        migration.note("conflict", where, f"{value} is not an http(s) URL; not used for env")
+        return
+    onsite = Onsite(value)
+    _set(migration, "env", onsite.name, where)
+    version = re.search(r"/Remote/(Services\d+)", parts.path, re.I)
+    if version:
+        _set(migration, "services_version", version.group(1), where)
+    services = onsite.services_url(version.group(1) if version else "Services88")
+    migration.note("carried", f"{where} (onsite)", f"agents at {services}"
+                   "{Service}.svc, no tenant lookup; sign in with UsernamePassword(user, password_file=...) "
+                   "(SoPrincipal.AuthenticateUsernamePassword)")
 
 
 def _private_key(where: str, value: str, migration: Migration) -> None:
@@ -329,6 +373,12 @@ def environment_of(url: str) -> str | None:
 
 def _from_address(where: str, address: str, migration: Migration) -> None:
     env = environment_of(address)
+    if env is None and migration.onsite:
+        base = str(migration.settings["env"])[len(ONSITE_PREFIX):]
+        if address.lower().startswith(base.lower()):
+            return  # an endpoint of the onsite NetServer already configured
+        migration.note("conflict", where, f"{address} is not under the onsite base URL {base}; not used")
+        return
     if env is None:
         migration.note("conflict", where, f"{address} is not a SuperOffice Online address; not used for env")
     else:
@@ -354,8 +404,21 @@ def timespan_seconds(text: str) -> float | None:
 def _check_essentials(migration: Migration) -> None:
     missing = []
     if "env" not in migration.settings:
+        local = " (DefaultMode=Local cannot be migrated: " + LOCAL_MODE_REASON + ")" \
+            if migration.of_kind("unmigratable") else ""
         missing.append("the environment (appSettings SoFederationGateway, SuperOffice/Services RemoteBaseURL or a "
-                       "system.serviceModel endpoint address)")
+                       f"system.serviceModel endpoint address){local}")
+    if migration.onsite:
+        if missing:
+            raise MigrationError(f"{migration.source} lacks " + "; and ".join(missing) + ".",
+                                 hint="Add them to the file, or write soapkit.toml by hand (docs/configuration.md).")
+        if "app_token" not in migration.secrets:
+            migration.note("dropped", "ApplicationToken", "optional onsite (NetServer does not check it there)")
+        migration.note("missing", "onsite user and password", "not in the configuration file: set user_name and "
+                       "password_file in soapkit.toml (or SOAPKIT_USER_NAME, SOAPKIT_PASSWORD_FILE / "
+                       "SOAPKIT_PASSWORD); in Python UsernamePassword(user, password_file=...) (never the password "
+                       "itself)")
+        return
     if "app_token" not in migration.secrets:
         missing.append("the client secret (SuperOffice/Services ApplicationToken or appSettings SoAppToken)")
     if missing:
@@ -424,6 +487,9 @@ def write_migration(migration: Migration, output: str | os.PathLike[str], *, sec
                                  hint="Choose another -o/--secrets-dir, or add --force to overwrite.")
     settings = dict(migration.settings)
     comments: list[str] = []
+    if migration.onsite:
+        comments.append("onsite NetServer: add user_name = \"...\" and password_file = \"...\" (a 0600 file), or set "
+                        "SOAPKIT_USER_NAME and SOAPKIT_PASSWORD_FILE (or SOAPKIT_PASSWORD)")
     written: list[Path] = []
     for name, value in migration.secrets.items():
         file_name, key, variable = SECRETS[name]

@@ -69,7 +69,8 @@ class Environment:
 
     @classmethod
     def resolve(cls, env: str | Environment) -> Environment:
-        """``sod``, ``qaonline`` (alias ``stage``), ``online`` or a base URL such as ``http://127.0.0.1:8080``."""
+        """``sod``, ``qaonline`` (alias ``stage``), ``online``, a base URL such as ``http://127.0.0.1:8080``, or
+        ``onsite:http://host/SuperOffice/`` (an :class:`~soapkit.onsite.Onsite`)."""
         if isinstance(env, Environment):
             return env
         key = env.strip().lower()
@@ -77,9 +78,14 @@ class Environment:
             return cls("qaonline" if key == "stage" else key, ENVIRONMENTS[key])
         if key.startswith(("http://", "https://")):
             return cls(env.rstrip("/"), env.rstrip("/"))
+        if key.startswith("onsite:"):
+            from soapkit.onsite import Onsite
+
+            return Onsite.parse(env.strip())
         raise ConfigurationError(
             f"Unknown environment {env!r}.",
-            hint="Use sod, qaonline (or stage), online, or a base URL like http://127.0.0.1:8080 for a sandbox.",
+            hint="Use sod, qaonline (or stage), online, a base URL like http://127.0.0.1:8080 for a sandbox, or "
+            "onsite:http://host/SuperOffice/ for an onsite NetServer.",
         )
 
     @property

@@ -248,3 +248,90 @@ def test_the_migration_guide_shows_code_that_exists() -> None:
     shell = "".join(re.findall(r"```sh\n(.*?)```", guide, re.S))
     commands = re.findall(r"^soapkit ([\w-]+)", shell, re.M)
     assert commands and set(commands) <= set(COMMAND_MODULES), commands
+
+
+# --- onsite NetServer --------------------------------------------------------------------------------
+
+ONSITE_CONFIG = """<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <SuperOffice>
+    <Services>
+      <add key="DefaultMode" value="Remote"/>
+      <add key="RemoteBaseURL" value="http://crmserver/WebServices/"/>
+    </Services>
+  </SuperOffice>
+  <system.serviceModel>
+    <client>
+      <endpoint address="http://crmserver/WebServices/Remote/Services88/Contact.svc" binding="basicHttpBinding"
+                contract="ContactService.Contact" name="Contact"/>
+    </client>
+  </system.serviceModel>
+</configuration>
+"""
+
+
+def test_an_onsite_remote_base_url_becomes_an_onsite_environment(capsys: pytest.CaptureFixture[str],
+                                                                 tmp_path: Path) -> None:
+    path = tmp_path / "App.config"
+    path.write_text(ONSITE_CONFIG)
+    migration = read_app_config(path)
+    assert migration.onsite and migration.settings == {"env": "onsite:http://crmserver/WebServices"}
+    carried = " ".join(n.detail for n in migration.of_kind("carried"))
+    assert "http://crmserver/WebServices/Remote/Services88/{Service}.svc" in carried and "UsernamePassword" in carried
+    assert not migration.of_kind("conflict")  # the endpoint under the onsite base URL is no conflict
+    dropped = {n.subject: n.detail for n in migration.of_kind("dropped")}
+    assert "optional onsite" in dropped["ApplicationToken"] and "remote" in dropped["SuperOffice/Services DefaultMode"]
+    missing = {n.subject for n in migration.of_kind("missing")}
+    assert missing == {"onsite user and password"}  # no context identifier, no system user onsite
+    output = tmp_path / "soapkit.toml"
+    code, out, _ = run(capsys, "migrate", str(path), "-o", str(output))
+    assert code == 0 and tomllib.loads(output.read_text()) == {"env": "onsite:http://crmserver/WebServices"}
+    assert "onsite user and password" in out
+    assert "SOAPKIT_USER_NAME and SOAPKIT_PASSWORD_FILE" in output.read_text()  # said in the toml too
+
+    from soapkit.onsite import resolve
+
+    onsite = resolve(tomllib.loads(output.read_text())["env"])
+    assert onsite.services_url() == "http://crmserver/WebServices/Remote/Services88/"  # type: ignore[attr-defined]
+
+
+def test_an_onsite_services_folder_keeps_its_version(tmp_path: Path) -> None:
+    path = tmp_path / "App.config"
+    path.write_text("<configuration><SuperOffice><Services><add key='RemoteBaseURL' "
+                    "value='https://crm.example.com/SuperOffice/Remote/Services87/'/>"
+                    "<add key='ApplicationToken' value='onsite-app-token'/></Services></SuperOffice></configuration>")
+    migration = read_app_config(path)
+    assert migration.settings == {"env": "onsite:https://crm.example.com/SuperOffice/Remote/Services87",
+                                  "services_version": "Services87"}
+    assert migration.secrets == {"app_token": "onsite-app-token"}  # carried when present, optional onsite
+    carried = " ".join(n.detail for n in migration.of_kind("carried"))
+    assert "https://crm.example.com/SuperOffice/Remote/Services87/{Service}.svc" in carried
+
+
+def test_an_endpoint_of_another_host_conflicts_with_the_onsite_base(tmp_path: Path) -> None:
+    path = tmp_path / "App.config"
+    path.write_text(ONSITE_CONFIG.replace("http://crmserver/WebServices/Remote", "http://other/WebServices/Remote"))
+    conflicts = read_app_config(path).of_kind("conflict")
+    assert len(conflicts) == 1 and "not under the onsite base URL http://crmserver/WebServices" in conflicts[0].detail
+
+
+def test_default_mode_local_is_flagged_as_not_migratable(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "App.config"
+    path.write_text(ONSITE_CONFIG.replace('value="Remote"', 'value="Local"'))
+    migration = read_app_config(path)
+    (note,) = migration.of_kind("unmigratable")
+    assert note.subject == "SuperOffice/Services DefaultMode=Local"
+    assert "in-process" in note.detail and "no wire protocol" in note.detail
+    code, out, _ = run(capsys, "migrate", str(path), "-o", str(tmp_path / "s.toml"), "--strict")
+    assert code == 1 and "cannot be migrated (1):" in out and "no wire protocol" in out
+    code, out, _ = run(capsys, "migrate", str(path), "-o", str(tmp_path / "j.toml"), "--json", "--force")
+    assert code == 0 and '"unmigratable"' in out
+
+
+def test_local_mode_alone_is_an_error_that_gives_the_reason(capsys: pytest.CaptureFixture[str],
+                                                             tmp_path: Path) -> None:
+    path = tmp_path / "App.config"
+    path.write_text("<configuration><SuperOffice><Services><add key='DefaultMode' value='Local'/>"
+                    "</Services></SuperOffice></configuration>")
+    code, _, err = run(capsys, "migrate", str(path), "-o", str(tmp_path / "s.toml"))
+    assert code == 2 and "DefaultMode=Local cannot be migrated" in err and "no wire protocol" in err

@@ -42,13 +42,14 @@ def assert_no_secrets(sandbox: Any, *texts: str) -> None:
     config = sandbox.config
     for text in texts:
         assert config["client_secret"] not in text and config["system_user_token"] not in text
+        assert config["onsite"]["password"] not in text
         assert not re.search(r"\b(7T|8A):(?!\*\*\*)", text), "a ticket or token was printed"
 
 
 def test_every_sample_is_tested() -> None:
     tested = {"01_system_user_ticket.py", "02_read_and_update_company.py", "03_list_persons_of_company.py",
               "04_access_token_instead_of_ticket.py", "05_export_changed_contacts.py", "06_capture_redact_diff.py",
-              "07_system_user_console.py"}
+              "07_system_user_console.py", "08_onsite_username_password.py"}
     assert {p.name for p in SAMPLES.glob("[0-9]*.py")} == tested
 
 
@@ -127,3 +128,20 @@ def test_07_system_user_console(sandbox: Any) -> None:
         assert step in result.stdout, step
     assert "eyJ" not in result.stdout
     assert_no_secrets(sandbox, result.stdout, result.stderr)
+
+
+def test_08_onsite_username_password(sandbox: Any) -> None:
+    result = run_sample("08_onsite_username_password.py", *sandbox_args(sandbox))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"services:       {sandbox.base_url}/onsite/Remote/Services88/" in result.stdout
+    assert "signed in as:   EVA, ticket 7T:***" in result.stdout and "company #1:     " in result.stdout
+    assert "sign-ins:       1; tenant lookups: 0" in result.stdout
+    assert_no_secrets(sandbox, result.stdout, result.stderr)
+    source = (SAMPLES / "08_onsite_username_password.py").read_text()
+    assert "password_file=" in source and "app_token" not in source.split('"""', 2)[2]
+
+
+def test_08_starts_its_own_sandbox_without_arguments() -> None:
+    result = run_sample("08_onsite_username_password.py")
+    assert result.returncode == 0, result.stderr
+    assert "tenant lookups: 0" in result.stdout

@@ -37,14 +37,16 @@ class RealClients:
         self.ticket = sandbox.issue_ticket()
         self._clients: dict[tuple[str, str], Any] = {}
 
-    def service(self, name: str, *, ticket: str | None = None, app_token: str | None = None) -> Any:
-        key = (name, f"{ticket}|{app_token}")
+    def service(self, name: str, *, ticket: str | None = None, app_token: str | None = None,
+                onsite: bool = False) -> Any:
+        key = (name, f"{ticket}|{app_token}|{onsite}")
         if key not in self._clients:
             plugin = SuperOfficeHeaders(app_token or self.sandbox.config["client_secret"],
                                         ticket=lambda: ticket or self.ticket, ws_addressing=True)
             client = zeep.Client(str(self.folder / "Services88" / f"{name}.wsdl"),
                                  settings=zeep.Settings(strict=True), plugins=[plugin])
-            url = f"{self.sandbox.config['netserver_url']}{name}.svc"
+            folder = self.sandbox.config["onsite"]["services_url"] if onsite else self.sandbox.config["netserver_url"]
+            url = f"{folder}{name}.svc"
             self._clients[key] = client.create_service(f"{{{NS}}}BasicHttpBinding_{name}", url)
         return self._clients[key]
 
@@ -102,6 +104,9 @@ CASES: dict[tuple[str, str], Callable[[RealClients], Any]] = {
     ("Person", "GetPersonsFromContact"): lambda r: r.service("Person").GetPersonsFromContact(2),
     ("SoPrincipal", "AuthenticateWithAccessToken"):
         lambda r: r.service("SoPrincipal").AuthenticateWithAccessToken(r.ticket),
+    ("SoPrincipal", "AuthenticateUsernamePassword"):
+        lambda r: r.service("SoPrincipal", onsite=True).AuthenticateUsernamePassword(
+            r.sandbox.config["onsite"]["user"], r.sandbox.config["onsite"]["password"]),
     ("SoPrincipal", "GetSystemInfo"): lambda r: r.service("SoPrincipal").GetSystemInfo(),
 }
 
@@ -180,3 +185,13 @@ def test_partner_service_answers_parse_strictly_with_the_real_wsdl(sandbox: Sand
     assert answer.IsSuccessful is good
     assert (answer.Token is not None) is good
     assert (answer.ErrorMessage is None) is good
+
+
+def test_onsite_sign_in_answers_a_ticket_and_the_principal(real: RealClients) -> None:
+    onsite = real.sandbox.config["onsite"]
+    principal = real.service("SoPrincipal", onsite=True)
+    body = principal.AuthenticateUsernamePassword(onsite["user"], onsite["password"]).body
+    assert body.AuthenticationSucceeded is True and body.Credentials.Ticket.startswith("7T:")
+    assert body.Response.AssociateId == 2 and body.Response.Associate == onsite["user"]
+    wrong = principal.AuthenticateUsernamePassword(onsite["user"], "wrong").body
+    assert wrong.AuthenticationSucceeded is False and wrong.Credentials is None

@@ -20,7 +20,8 @@ readable only by you (--secrets files, the default) or are left to environment v
 An XML private key (SystemTokenCertificatePath) is converted to PEM.
 """
 _HEADINGS: dict[NoteKind, str] = {"carried": "carried over", "dropped": "not needed in soapkit",
-                                  "ignored": "not carried over", "missing": "missing", "conflict": "conflicts"}
+                                  "ignored": "not carried over", "missing": "missing", "conflict": "conflicts",
+                                  "unmigratable": "cannot be migrated"}
 
 
 def register(subparsers: Any) -> None:
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         written = [str(p) for p in write_migration(migration, args.output, secrets=args.secrets,
                                                    secrets_dir=args.secrets_dir, force=args.force)]
     _report(out, migration, written)
-    left_behind = migration.of_kind("ignored", "missing", "conflict")
+    left_behind = migration.of_kind("ignored", "missing", "conflict", "unmigratable")
     return 1 if args.strict and left_behind else 0
 
 
@@ -66,7 +67,7 @@ def _report(out: Output, migration: Migration, written: list[str]) -> None:
         notes = migration.of_kind(kind)
         if notes:
             colour = {"carried": "green", "dropped": "dim", "ignored": "yellow", "missing": "red",
-                      "conflict": "red"}[kind]
+                      "conflict": "red", "unmigratable": "red"}[kind]
             out.line(f"{heading} ({len(notes)}):", colour, "bold")
             for note in notes:
                 _note(out, note)

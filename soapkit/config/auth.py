@@ -1,7 +1,9 @@
 """Which credential the settings describe, and building it.
 
-``auth`` names the provider: ``system_user``, ``ticket``, ``oauth_user``, ``client_credentials`` or
-``reference_token``. Unset, it is inferred from what is present: a given ticket or reference token is used
+``auth`` names the provider: ``system_user``, ``ticket``, ``oauth_user``, ``client_credentials``,
+``reference_token`` or ``username_password`` (an onsite NetServer user: ``user_name`` and ``password``, the
+password from ``password_file`` or ``SOAPKIT_PASSWORD``; inferred when both are set and ``env`` is
+``onsite:...``). Unset, it is inferred from what is present: a given ticket or reference token is used
 as is (it is the most specific thing a user can hand over); otherwise the system user (token + private
 key) or a sign-in stored by ``soapkit login`` for this environment, tenant and client id. Nothing, half
 of a system user, or two equally likely candidates is a :class:`ConfigurationError` that names what is
@@ -30,13 +32,15 @@ REQUIREMENTS: dict[str, tuple[str, ...]] = {
     "oauth_user": ("client_id", "app_token", "context_identifier"),
     "client_credentials": ("client_id", "app_token"),
     "reference_token": ("reference_token",),
+    "username_password": ("user_name", "password"),
 }
-_SECRETS = frozenset({"system_user_token", "ticket", "app_token", "reference_token"})
+_SECRETS = frozenset({"system_user_token", "ticket", "app_token", "reference_token", "password"})
 _DESCRIPTIONS: dict[str, str] = {
     "ticket": "ticket or access token given as is (no refresh)",
     "reference_token": "reference token (PAT or SAT) given as is (no refresh)",
     "oauth_user": "signed-in user (stored sign-in of `soapkit login`; access tokens from the refresh token)",
     "client_credentials": "client credentials (the application's System User; access tokens cached)",
+    "username_password": "onsite user (SoPrincipal.AuthenticateUsernamePassword; ticket cached, renewed when rejected)",
 }
 
 
@@ -50,12 +54,17 @@ def auth_kind(settings: Settings | Mapping[str, Any]) -> str:
     if explicit:
         missing = _missing(resolved, explicit)
         if missing:
-            raise ConfigurationError(f"{describe('auth', resolved.sources.get('auth', ''))} is {explicit}: "
+            # "username_password: ..." would read as a secret to the redaction of messages: say it otherwise
+            separator = " (an onsite user), but" if explicit == "username_password" else ":"
+            raise ConfigurationError(f"{describe('auth', resolved.sources.get('auth', ''))} is {explicit}{separator} "
                                      f"{_and(missing)} missing.",
                                      hint=_how_to_set_each(missing))
         return str(explicit)
     given = [kind for kind in ("ticket", "reference_token") if resolved.has_secret(kind)]
     candidates = given or [kind for kind in ("system_user", "oauth_user") if _complete(resolved, kind)]
+    if not given and str(resolved.get("env") or "").lower().startswith("onsite:") \
+            and _complete(resolved, "username_password"):
+        candidates = ["username_password"]  # onsite: no system users, no OAuth
     if len(candidates) > 1:
         raise _ambiguous(resolved, candidates)
     if candidates:
@@ -102,7 +111,9 @@ def _and(names: list[str]) -> str:
 
 
 def _how_to_set_each(names: list[str]) -> str:
-    return "; ".join(f"{name}: {how_to_set(name)}" for name in names) + "."
+    # "password: X" would read as a secret to the redaction of messages: the password's ways are named otherwise
+    return "; ".join(f"the password from {how_to_set(name)}" if name == "password" else f"{name}: {how_to_set(name)}"
+                     for name in names) + "."
 
 
 def _ambiguous(settings: Settings, candidates: list[str]) -> ConfigurationError:
@@ -121,6 +132,11 @@ def _sources(settings: Settings, kind: str) -> list[str]:
 
 
 def _nothing_configured(settings: Settings) -> ConfigurationError:
+    if str(settings.get("env") or "").lower().startswith("onsite:"):
+        missing = _missing(settings, "username_password")
+        return ConfigurationError(
+            f"No credential configured for the onsite NetServer: {_and(missing)} missing.",
+            hint=f"For an onsite user set {_how_to_set_each(missing)} Or give a ticket ({how_to_set('ticket')}).")
     missing = _missing(settings, "system_user")
     return ConfigurationError(
         f"No credential configured: {_and(missing)} missing.",
@@ -210,12 +226,22 @@ def _with_margin(settings: Settings, credential: Credential) -> Credential:
     return credential
 
 
+def _username_password(settings: Settings, cache: Callable[[], CredentialCache]) -> Credential:
+    from soapkit.onsite import UsernamePassword
+
+    def password() -> str:  # read at each sign-in: a rotated password file is picked up
+        return settings.secret("password") or ""
+
+    return _with_margin(settings, UsernamePassword(str(settings.get("user_name")), password=password, cache=cache()))
+
+
 _BUILDERS: dict[str, Callable[[Settings, Callable[[], CredentialCache]], Credential]] = {
     "ticket": _ticket,
     "reference_token": _reference_token,
     "system_user": _system_user,
     "oauth_user": _oauth_user,
     "client_credentials": _client_credentials,
+    "username_password": _username_password,
 }
 
 

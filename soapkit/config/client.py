@@ -65,7 +65,8 @@ def build_client(
     from soapkit.client import SuperOfficeClient
 
     resolved = load_settings() if settings is None else as_settings(settings)
-    ctx = context_identifier(resolved)
+    onsite = str(resolved.get("env") or "").lower().startswith("onsite:")
+    ctx = resolved.get("context_identifier") if onsite else context_identifier(resolved)
     try:
         return SuperOfficeClient(
             ctx,

@@ -14,7 +14,8 @@ from soapkit.errors import ConfigurationError
 CONFIG_FILE_NAME = "soapkit.toml"
 
 #: the credential providers ``auth`` can name (docs/configuration.md, "Which credential")
-AUTH_KINDS: tuple[str, ...] = ("system_user", "ticket", "oauth_user", "client_credentials", "reference_token")
+AUTH_KINDS: tuple[str, ...] = ("system_user", "ticket", "oauth_user", "client_credentials", "reference_token",
+                               "username_password")
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ def _secret(name: str, env: str, help: str, *, option: str | None = None, file_o
 
 
 KEYS: dict[str, Key] = {k.name: k for k in [
-    Key("env", "text", "environment: sod, qaonline (or stage), online, or a base URL", env=("SOAPKIT_ENV",),
+    Key("env", "text", "environment: sod, qaonline (or stage), online, a base URL, or onsite:URL", env=("SOAPKIT_ENV",),
         option="--env"),
     Key("context_identifier", "text", "the tenant, e.g. Cust12345",
         env=("SOAPKIT_CONTEXT_IDENTIFIER", "SOAPKIT_CTX"), option="--ctx"),
@@ -59,6 +60,8 @@ KEYS: dict[str, Key] = {k.name: k for k in [
     *_secret("ticket", "SOAPKIT_TICKET", "7T: ticket or 8A: access token to use as is", file_option="--ticket-file"),
     *_secret("reference_token", "SOAPKIT_REFERENCE_TOKEN", "8P: personal or 8S: service reference token",
              file_option="--reference-token-file"),
+    Key("user_name", "text", "onsite NetServer user name (auth = username_password)", env=("SOAPKIT_USER_NAME",)),
+    *_secret("password", "SOAPKIT_PASSWORD", "onsite user's password (auth = username_password)"),
     Key("client_auth", "choice", "how the client secret is sent to the token endpoint: basic or post",
         env=("SOAPKIT_CLIENT_AUTH",), choices=("basic", "post")),
     Key("sign_in_store", "path", "folder of the sign-ins `soapkit login` stores (default: <user folder>/sign-ins)",

@@ -87,6 +87,8 @@ class AuthContext:
     timeout: float = 30.0
     #: where credential exchanges are recorded too (the client's recorder), so traces show the sign-in
     recorder: Recorder | None = None
+    #: the services folder the client calls (``Services88``): where an onsite sign-in goes too
+    services_version: str = "Services88"
 
     def __repr__(self) -> str:
         return (f"AuthContext(environment={self.environment.name!r}, "

@@ -32,7 +32,7 @@ from soapkit.sandbox.rest import RestAgents
 from soapkit.sandbox.seed import NORWAY, SYSTEM_ASSOCIATE_ID
 from soapkit.sandbox.server import SandboxHTTPServer
 from soapkit.sandbox.settings import SandboxSettings
-from soapkit.sandbox.store import Store
+from soapkit.sandbox.store import Store, secret_hash
 from soapkit.sandbox.tenant_data import TenantSnapshot
 from soapkit.sandbox.tenants import state_document
 from soapkit.sandbox.web import Handler, Request, Response, Router
@@ -288,6 +288,8 @@ class Sandbox:
                                          company_name=provision.DEFAULT_COMPANY, now=now,
                                          default_country_id=NORWAY)
         self._secrets = provision.ensure_partner_application(backend, self.data, tenant, now)
+        backend.onsite_associate_id = provision.ONSITE_ASSOCIATE_ID
+        backend.onsite_password_hash = secret_hash(provision.onsite_password(self.data))
         backend.credentials.purge_expired(now - dt.timedelta(days=EXPIRED_MEMORY_DAYS))
         return backend
 
@@ -297,6 +299,7 @@ class Sandbox:
         tenant = backend.tenants.get(provision.DEFAULT_CONTEXT)
         assert tenant is not None
         self._config = provision.sandbox_config(self.base_url, self.data, secrets, tenant, backend)
+        self._config["onsite"] = provision.onsite_settings(self.base_url, self.data, backend)
         self._config["admin_url"] = f"{self.base_url}{admin.ADMIN_PATH}"
         self._config["admin_token"] = self.admin_token
         provision.write_config(self.data, self._config)
@@ -312,6 +315,13 @@ class Sandbox:
         router.add("POST", r"/login/services/PartnerSystemUserService\.svc", partner.soap)
         router.add("GET", r"/login/services/PartnerSystemUserService\.svc", partner.metadata)
         router.add("POST", r"/login/api/PartnerSystemUser/Authenticate", partner.rest)
+        # Onsite NetServer: one installation, no tenant lookup, ApplicationToken not checked (the default tenant's
+        # data). Before the tenant path, which would read "onsite" as a context identifier.
+        onsite_path = r"/onsite/Remote/(?P<version>Services88)/(?P<service>[A-Za-z0-9_]+)\.svc"
+        router.add("POST", onsite_path, lambda request, version, service: agents.post(
+            request, provision.DEFAULT_CONTEXT, version, service, onsite=True))
+        router.add("GET", onsite_path, lambda request, version, service: agents.get(
+            request, provision.DEFAULT_CONTEXT, version, service))
         agent_path = r"/(?P<ctx>[^/]+)/Remote/(?P<version>Services88)/(?P<service>[A-Za-z0-9_]+)\.svc"
         router.add("POST", agent_path, _on_tenant_host(backend, agents.post))
         router.add("GET", agent_path, _on_tenant_host(backend, agents.get))
@@ -343,4 +353,5 @@ def _index(request: Request) -> Response:
                          f"  jwks:    {request.base_url}/login/.well-known/jwks\n"
                          f"  partner: {request.base_url}/login/services/PartnerSystemUserService.svc\n"
                          f"  agents:  {request.base_url}/{{ctx}}/Remote/Services88/{{Service}}.svc\n"
+                         f"  onsite:  {request.base_url}/onsite/Remote/Services88/{{Service}}.svc\n"
                          f"  rest:    {request.base_url}/{{ctx}}/api/v1/Agents/{{Agent}}/{{Operation}}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from dataclasses import dataclass
 
 from soapkit.catalog import Catalog
@@ -10,7 +11,7 @@ from soapkit.sandbox.apps import Applications
 from soapkit.sandbox.credentials import CredentialStore
 from soapkit.sandbox.identity import Identity
 from soapkit.sandbox.settings import SandboxSettings
-from soapkit.sandbox.store import Store
+from soapkit.sandbox.store import Store, secret_hash
 from soapkit.sandbox.tenants import Tenants
 
 
@@ -20,11 +21,21 @@ class Backend:
     store: Store
     identity: Identity
     catalog: Catalog
+    #: the onsite user (``SoPrincipalAgent.AuthenticateUsernamePassword`` on ``/onsite/...``): its associate
+    #: id in the default tenant and its password's hash (None: onsite sign-in refused)
+    onsite_associate_id: int = 2
+    onsite_password_hash: str | None = None
 
     def __post_init__(self) -> None:
         self.tenants = Tenants(self.store)
         self.apps = Applications(self.store)
         self.credentials = CredentialStore(self.store)
+
+    def onsite_password_matches(self, password: str | None) -> bool:
+        expected = self.onsite_password_hash
+        if not expected or not password:
+            return False
+        return hmac.compare_digest(expected, secret_hash(password))
 
     def now(self) -> dt.datetime:
         return self.settings.now()

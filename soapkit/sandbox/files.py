@@ -44,6 +44,11 @@ class DataDir:
     def partner_public_key_pem(self) -> Path:
         return self.root / "partner-public-key.pem"
 
+    @property
+    def onsite_password(self) -> Path:
+        """The password of the onsite user (``sandbox.json`` ``onsite.user``), one line, mode 0600."""
+        return self.root / "onsite-password.txt"
+
     def owned_files(self) -> list[Path]:
         """Every file the sandbox creates (``reset`` removes these and nothing else)."""
         database = self.database
@@ -58,6 +63,7 @@ class DataDir:
             self.partner_private_key_pem,
             self.partner_private_key_xml,
             self.partner_public_key_pem,
+            self.onsite_password,
         ]
 
     def create(self) -> None:

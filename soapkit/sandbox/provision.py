@@ -10,6 +10,7 @@ secret and system-user token are stored only hashed in the database; their reada
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +74,34 @@ def partner_key(data: DataDir) -> rsa.RSAPrivateKey:
         write_public(data.partner_public_key_pem, key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     return key
+
+
+#: the associate the onsite user signs in as (EVA, an ordinary user of the seed)
+ONSITE_ASSOCIATE_ID = 2
+
+
+def onsite_password(data: DataDir) -> str:
+    """The onsite user's password: read from ``onsite-password.txt``, created (random) when missing."""
+    path = data.onsite_password
+    if path.is_file():
+        text = path.read_text(encoding="utf-8").strip()
+        if text:
+            return text
+    password = secrets.token_urlsafe(18)
+    write_private(path, password + "\n")
+    return password
+
+
+def onsite_settings(base_url: str, data: DataDir, backend: Backend) -> dict[str, Any]:
+    """``sandbox.json`` ``onsite``: the onsite endpoint (no tenant lookup there) and its user."""
+    associate = backend.associate(DEFAULT_CONTEXT, backend.onsite_associate_id) or {}
+    return {
+        "base_url": f"{base_url}/onsite",
+        "services_url": f"{base_url}/onsite/Remote/Services88/",
+        "user": str(associate.get("user_name") or ""),
+        "password_file": str(data.onsite_password),
+        "password": onsite_password(data),
+    }
 
 
 def ensure_partner_application(backend: Backend, data: DataDir, tenant: Tenant, now: dt.datetime) -> PartnerSecrets:

@@ -60,6 +60,28 @@ def authenticate_with_access_token(call: AgentCall) -> dict[str, Any]:
     }
 
 
+@handles(SERVICE, "AuthenticateUsernamePassword")
+def authenticate_username_password(call: AgentCall) -> dict[str, Any]:
+    """Onsite sign-in: the seeded onsite user (``sandbox.json`` ``onsite.user``) and its password give a ticket
+    (a 7T: ticket of that associate, with no application). Only on the onsite endpoint: SuperOffice Online
+    signs users in through SuperID, so there it answers ``AuthenticationSucceeded=false`` like a wrong password.
+    """
+    backend = call.backend
+    user_name = str(call.param("UserName") or "").strip()
+    associate = call.crm.associate(backend.onsite_associate_id) or {}
+    known = str(associate.get("user_name") or "")
+    if not (call.onsite and known and user_name.lower() == known.lower()
+            and backend.onsite_password_matches(call.param("Password"))):
+        return {"Response": Nil, "Credentials": Nil, "AuthenticationSucceeded": False}
+    ticket = backend.credentials.issue_ticket(call.ctx, None, backend.onsite_associate_id,
+                                              backend.settings.ticket_lifetime, call.now)
+    return {
+        "Response": principal_carrier(call, backend.onsite_associate_id),
+        "Credentials": {"Ticket": ticket},
+        "AuthenticationSucceeded": True,
+    }
+
+
 @handles(SERVICE, "GetSystemInfo")
 def get_system_info(call: AgentCall) -> dict[str, Any]:
     expiry = dt.datetime(call.now.year + 1, 1, 1)

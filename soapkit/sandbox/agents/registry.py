@@ -38,6 +38,8 @@ class AgentCall:
     now: dt.datetime
     associate_id: int  # the authenticated user (the system user for tickets); 0 without credentials
     application_token: str | None
+    #: called on the onsite endpoint (``/onsite/Remote/...``): no tenant lookup, ApplicationToken not checked
+    onsite: bool = False
 
     @property
     def ctx(self) -> str:

@@ -88,7 +88,8 @@ class AgentService:
 
     # --- POST: calls -----------------------------------------------------------------------------
 
-    def post(self, request: Request, ctx: str, version: str, service: str) -> Response:
+    def post(self, request: Request, ctx: str, version: str, service: str, *, onsite: bool = False) -> Response:
+        """Answer a call; ``onsite=True`` for the onsite endpoint (ApplicationToken optional and not checked)."""
         tenant = self.backend.tenants.get(ctx)
         if tenant is None:
             return Response.text(404, f"Tenant {ctx} does not exist in this sandbox.", ctx=ctx)
@@ -112,7 +113,7 @@ class AgentService:
                                 operation=service)
         label = f"{service}.{name}"
         try:
-            body = self._call(request, tenant, described, name, operation, envelope, params)
+            body = self._call(request, tenant, described, name, operation, envelope, params, onsite=onsite)
         except AgentFailure as failure:
             return Response.xml(200, self._failure(operation, failure), ctx=tenant.ctx, operation=label,
                                 outcome=failure.exception_type)
@@ -147,7 +148,7 @@ class AgentService:
                                     f"{described.name}.", code=(soap.WCF_ADDRESSING_NONE, "ActionNotSupported"))
 
     def _call(self, request: Request, tenant: Tenant, described: ServiceDescription, name: str, operation: Any,
-              envelope: Any, params: dict[str, Any]) -> dict[str, Any]:
+              envelope: Any, params: dict[str, Any], *, onsite: bool = False) -> dict[str, Any]:
         headers = soap.declared_headers(operation.input)
         application_token = soap.header_text(envelope, headers["ApplicationToken"]) \
             if "ApplicationToken" in headers else None
@@ -156,8 +157,10 @@ class AgentService:
             credentials = headers["Credentials"]
             ticket_qname = etree.QName(etree.QName(credentials).namespace, "Ticket").text
             ticket = soap.header_text(envelope, credentials, ticket_qname)
-        associate_id = self.authenticate(tenant, application_token, ticket, credentials="Credentials" in headers)
-        return self.dispatch(request, tenant, described.name, name, params, associate_id, application_token)
+        associate_id = self.authenticate(tenant, application_token, ticket, credentials="Credentials" in headers,
+                                         application=not onsite)
+        return self.dispatch(request, tenant, described.name, name, params, associate_id, application_token,
+                             onsite=onsite)
 
     # --- shared by the SOAP and the REST endpoint --------------------------------------------------
 
@@ -177,7 +180,7 @@ class AgentService:
         return associate_id
 
     def dispatch(self, request: Request, tenant: Tenant, service: str, name: str, params: dict[str, Any],
-                 associate_id: int, application_token: str | None) -> dict[str, Any]:
+                 associate_id: int, application_token: str | None, *, onsite: bool = False) -> dict[str, Any]:
         """Run the handler of ``service.name`` (hand-written, else generic) on ``params`` (plain values as
         :func:`soap.deserialize_body` reads them); its body values by part name, or :class:`AgentFailure`."""
         handler = self.handlers.handler(service, name)
@@ -186,7 +189,7 @@ class AgentService:
                                "sandbox: the sandbox answers it with this NotImplementedException. See "
                                "docs/sandbox.md for the operations it emulates.")
         call = AgentCall(service, name, tenant, params, self.backend, request.base_url, self.backend.now(),
-                         associate_id, application_token)
+                         associate_id, application_token, onsite)
         try:
             return handler(call)
         except AgentFailure:
