@@ -54,8 +54,10 @@ def _fresh_env(root: Path) -> Path:
 
 
 def _install_and_run_demo(python: Path, artifact: Path, cwd: Path) -> None:
+    # --ignore-installed: where the test environment holds soapkit installed (CI), pip would see it through the
+    # .pth line, call the requirement satisfied and install nothing into the fresh environment
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                    "--no-build-isolation", "--no-index", str(artifact)],
+                    "--ignore-installed", "--no-build-isolation", "--no-index", str(artifact)],
                    check=True, capture_output=True, text=True, timeout=120)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "SOAPKIT"))}
     env["PATH"] = f"{python.parent}{os.pathsep}{env.get('PATH', '')}"
