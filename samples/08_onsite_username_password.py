@@ -27,10 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         with soapkit.connect(env=Onsite(onsite["base_url"]), credentials=user) as so:
             print(f"services:       {so.services_url()}")
             company = so.ContactAgent.GetContactEntity(1)    # signs in first: SoPrincipal.AuthenticateUsernamePassword
+            if company is None:
+                print("company #1 does not exist", file=sys.stderr)
+                return 1
             print(f"signed in as:   {user.user}, ticket {mask(so.ticket(), 3)}")
             print(f"company #1:     {company.Name} ({len(company.Persons)} persons)")
             persons = so.PersonAgent.GetPersonsFromContact(ContactId=1)
-            print(f"persons:        {', '.join(p.FullName for p in persons)}")
+            print(f"persons:        {', '.join(p.FullName or '' for p in persons)}")
             print(f"sign-ins:       {user.fetch_count}; tenant lookups: {so.tenants.lookups}")
     return 0
 

@@ -119,7 +119,8 @@ class UsernamePassword(Credential):
                                      "variable (password_env=), never in the code.")
         if isinstance(password, str):
             raise ConfigurationError("password= must be a callable returning the password, not the password.",
-                                     hint="Use password_file= or password_env=, or password=lambda: ... .")
+                                     hint="Give password_file or password_env instead, or a function that "
+                                     "returns the password.")
         self.user = user.strip()
         self._password = password
         self._password_file = Path(password_file).expanduser() if password_file is not None else None

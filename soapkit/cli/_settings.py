@@ -67,6 +67,8 @@ def require(settings: Settings, names: tuple[str, ...] = ("context_identifier",)
     from soapkit.config.auth import REQUIREMENTS, auth_kind
 
     wanted = list(names) + list(REQUIREMENTS[credential] if credential else ())
+    if str(settings.get("env") or "").lower().startswith("onsite:"):  # an onsite NetServer has no tenant
+        wanted = [name for name in wanted if name != "context_identifier"]
     missing = [name for name in dict.fromkeys(wanted) if not _given(settings, name)]
     credential_error = None
     if credential is None:
