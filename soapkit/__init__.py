@@ -9,7 +9,7 @@ password_file=...))``.
 
 from soapkit._version import __version__
 from soapkit.catalog import Catalog
-from soapkit.client import SuperOfficeClient, connect
+from soapkit.client import AsyncSuperOfficeClient, SuperOfficeClient, connect, connect_async
 from soapkit.credentials import (
     ClientCredentials,
     Credential,
@@ -31,6 +31,9 @@ from soapkit.errors import (
     InvalidValue,
     LoginFailed,
     OAuthError,
+    OutcomeUnknown,
+    RequestTimeout,
+    ResponseTooLarge,
     SignInRequired,
     SoapFault,
     SoapkitError,
@@ -40,11 +43,13 @@ from soapkit.errors import (
 )
 from soapkit.headers import TimeZoneHeader
 from soapkit.onsite import Onsite, UsernamePassword
+from soapkit.retry import RetryPolicy
 from soapkit.tenant import Environment
 from soapkit.values import MultiLanguageText, decode_value, plain
 
 __all__ = [
     "AgentError",
+    "AsyncSuperOfficeClient",
     "AuthenticationFailed",
     "Catalog",
     "ClientCredentials",
@@ -60,8 +65,12 @@ __all__ = [
     "OAuthError",
     "OAuthUser",
     "Onsite",
+    "OutcomeUnknown",
     "PersonalAccessToken",
     "Recorder",
+    "RequestTimeout",
+    "ResponseTooLarge",
+    "RetryPolicy",
     "ServiceAccessToken",
     "SignInRequired",
     "SoapFault",
@@ -76,6 +85,7 @@ __all__ = [
     "UsernamePassword",
     "__version__",
     "connect",
+    "connect_async",
     "decode_value",
     "plain",
     "sign_system_token",

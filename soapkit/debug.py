@@ -38,13 +38,14 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from soapkit.errors import CaptureFormatError, ConfigurationError, WrongSubdomain
+from soapkit.errors import CaptureFormatError, ConfigurationError, CredentialRejected, WrongSubdomain
+from soapkit.flow import Flow, HttpResponse
 from soapkit.redaction import MASK, SECRET_ELEMENTS, redact_headers, redact_text
 
 if TYPE_CHECKING:
     import requests
 
-    from soapkit.client import SuperOfficeClient
+    from soapkit.client import ClientBase, SuperOfficeClient
 
 SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True,
                               huge_tree=False)
@@ -69,6 +70,8 @@ class Exchange:
     truncated: bool = False
     #: when the request was sent (epoch seconds), if known
     timestamp: float | None = None
+    #: the HTTP method: POST for SOAP and token requests, GET for state lookups and JWKS
+    method: str = "POST"
     soap_action: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +82,11 @@ class Exchange:
     def is_sign_in(self) -> bool:
         """An exchange that obtained a credential (PartnerSystemUserService, OAuth), not an agent call."""
         return "/login/" in self.url.lower()
+
+    @property
+    def is_call(self) -> bool:
+        """An agent call (a SOAP POST), not a sign-in, tenant state lookup or JWKS fetch."""
+        return self.method == "POST" and not self.is_sign_in
 
     @property
     def operation(self) -> str:
@@ -110,8 +118,8 @@ class Recorder:
     def __repr__(self) -> str:
         return f"<Recorder {len(self)}/{self._exchanges.maxlen} exchanges>"
 
-    def record(self, url: str, headers: dict[str, str], body: bytes, response: requests.Response | None,
-               seconds: float) -> Exchange:
+    def record(self, url: str, headers: dict[str, str], body: bytes, response: requests.Response | HttpResponse | None,
+               seconds: float, *, method: str = "POST") -> Exchange:
         response_body = response.content if response is not None else b""
         truncated = len(body) > self.max_body_bytes or len(response_body) > self.max_body_bytes
         exchange = Exchange(
@@ -124,6 +132,7 @@ class Recorder:
             seconds=seconds,
             truncated=truncated,
             timestamp=time.time() - seconds,
+            method=method,
         )
         self.add(exchange)
         return exchange
@@ -257,9 +266,10 @@ def format_exchange(exchange: Exchange, *, show_secrets: bool = False) -> str:
     """
     headers_in = exchange.request_headers if show_secrets else redact_headers(exchange.request_headers)
     url = exchange.url if show_secrets else redact_text(exchange.url)
-    lines = [f"--> POST {url}  ({exchange.operation})"]
+    lines = [f"--> {exchange.method} {url}  ({exchange.operation})"]
     lines += [f"    {k}: {v}" for k, v in headers_in.items()]
-    lines.append(pretty_envelope(exchange.request_body, show_secrets=show_secrets).rstrip())
+    if exchange.request_body:
+        lines.append(pretty_envelope(exchange.request_body, show_secrets=show_secrets).rstrip())
     status = exchange.status if exchange.status is not None else "no response"
     summary = outcome_summary(soap_outcome(exchange.response_body)) if exchange.response_body else ""
     lines.append(f"<-- HTTP {status} in {exchange.seconds * 1000:.1f} ms" + (f"  {summary}" if summary else ""))
@@ -340,7 +350,7 @@ def exchange_to_json(exchange: Exchange, *, show_secrets: bool = False) -> dict[
     shown = exchange if show_secrets else exchange.redacted()
     return {
         "url": shown.url,
-        "method": "POST",
+        "method": shown.method,
         "timestamp": _iso(shown.timestamp),
         "seconds": round(shown.seconds, 6),
         "status": shown.status,
@@ -436,7 +446,14 @@ def _exchange_from_json(entry: Any, where: str) -> Exchange:
     response_headers, response_body = _part_from_json(entry.get("response", {}), f"{where}.response")
     return Exchange(url=url, request_headers=request_headers, request_body=request_body, status=status,
                     response_headers=response_headers, response_body=response_body, seconds=float(seconds),
-                    truncated=bool(entry.get("truncated", False)), timestamp=_epoch(entry.get("timestamp"), where))
+                    truncated=bool(entry.get("truncated", False)), timestamp=_epoch(entry.get("timestamp"), where),
+                    method=_method(entry.get("method", "POST"), where))
+
+
+def _method(value: Any, where: str) -> str:
+    if not isinstance(value, str) or value.upper() not in ("GET", "POST"):
+        raise CaptureFormatError(f"{where}.method must be GET or POST.")
+    return value.upper()
 
 
 def _part_from_json(part: Any, where: str) -> tuple[dict[str, str], bytes]:
@@ -634,7 +651,14 @@ def diff_envelopes(a: bytes | str, b: bytes | str, *, labels: tuple[str, str] = 
 _KEPT_HEADERS = frozenset({"soapaction", "content-type"})
 
 
-def replay_url(captured_url: str, client: SuperOfficeClient) -> str:
+def replay_url(captured_url: str, client: ClientBase) -> str:
+    """Where to send a captured request now (see :func:`replay_url_flow`), looked up synchronously."""
+    from soapkit.drivers.sync import SyncDriver
+
+    return SyncDriver(client.session).run(replay_url_flow(captured_url, client))
+
+
+def replay_url_flow(captured_url: str, client: ClientBase) -> Flow[str]:
     """Where to send a captured request now: the tenant's current host, the captured service path.
 
     Agent URLs (``.../Remote/Services88/Contact.svc``) go to the tenant's current endpoint, looked up at the
@@ -643,20 +667,27 @@ def replay_url(captured_url: str, client: SuperOfficeClient) -> str:
     parts = urlsplit(captured_url)
     query = f"?{parts.query}" if parts.query else ""
     if "/Remote/" in parts.path:
-        location = client.tenants.locate(client.context.context_identifier)
-        return f"{location.endpoint.rstrip('/')}/Remote/{parts.path.split('/Remote/', 1)[1]}{query}"
+        if client.onsite is not None:
+            base = client.onsite.services_url(client.version).split("/Remote/", 1)[0]
+        else:
+            location = yield from client.tenants.locate_flow(client.context.context_identifier)
+            base = location.endpoint.rstrip("/")
+        return f"{base}/Remote/{parts.path.split('/Remote/', 1)[1]}{query}"
     return f"{client.context.environment.base_url}{parts.path}{query}"
 
 
-def refresh_credentials(body: bytes, client: SuperOfficeClient, url: str) -> bytes:
-    """The captured request with the client's current ticket, application token and context put in."""
+def refresh_credentials(body: bytes, client: ClientBase, url: str, ticket: str | None = None) -> bytes:
+    """The captured request with the client's current ticket (``ticket``), application token and context put
+    in."""
     root = _parse_envelope(body, "the captured request")
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
         qname = etree.QName(element)
         if qname.localname == "Ticket":
-            element.text = client.ticket()
+            if ticket is None:
+                raise ConfigurationError("The captured request carries a ticket, but none was obtained.")
+            element.text = ticket
         elif qname.localname == "ApplicationToken":
             element.text = _application_token(client)
         elif qname.localname == "ContextIdentifier":
@@ -670,7 +701,12 @@ def refresh_credentials(body: bytes, client: SuperOfficeClient, url: str) -> byt
     return etree.tostring(root, xml_declaration=False, encoding="utf-8")
 
 
-def _application_token(client: SuperOfficeClient) -> str:
+def _carries_ticket(body: bytes) -> bool:
+    root = _parse_envelope(body, "the captured request")
+    return any(isinstance(e.tag, str) and etree.QName(e).localname == "Ticket" for e in root.iter())
+
+
+def _application_token(client: ClientBase) -> str:
     token = client.context.application_token
     if not token:
         raise ConfigurationError("The captured request carries an ApplicationToken, but none was given.",
@@ -678,7 +714,7 @@ def _application_token(client: SuperOfficeClient) -> str:
     return token
 
 
-def _fresh_signed_token(client: SuperOfficeClient) -> str:
+def _fresh_signed_token(client: ClientBase) -> str:
     sign = getattr(client.credentials, "sign", None)
     if not callable(sign):
         raise ConfigurationError("The captured request carries a SignedSystemToken; replaying it needs a system user.",
@@ -692,28 +728,54 @@ def replay(exchange: Exchange, client: SuperOfficeClient, *, recorder: Recorder 
     The credential headers (``Credentials/Ticket``, ``ApplicationToken``, ``ContextIdentifier``, a
     ``SignedSystemToken``) are replaced by the client's; everything else is sent as captured, so a redacted
     capture replays as well as a raw one. Returns the new exchange (also kept by ``recorder`` when given).
-    HTTP errors without a SOAP answer raise soapkit errors, as for any call; a 421 is followed once.
+    It runs as the call flow does (:func:`replay_flow`), with the client's driver: HTTP errors without a SOAP
+    answer raise soapkit errors, a 421 is followed once, a rejected ticket is renewed once.
     """
-    from soapkit.transport import SoapkitTransport
+    from soapkit.drivers.sync import SyncDriver
+
+    recorder = recorder or Recorder(max_exchanges=4)
+    SyncDriver(client.session, recorder=recorder).run(replay_flow(exchange, client))
+    return recorder.exchanges[-1]
+
+
+def replay_flow(exchange: Exchange, client: ClientBase) -> Flow[HttpResponse]:
+    """:func:`replay` as a flow: the captured request, re-routed and re-credentialed; the answer."""
+    from soapkit.error_table import failure_error, status_error
+    from soapkit.flow import HttpRequest, TransportFailure
 
     if exchange.truncated:
         raise CaptureFormatError("The captured request was truncated by the recorder's size limit; it cannot be "
                                  "replayed.", hint="Record it again with a larger Recorder(max_body_bytes=...).")
+    if exchange.method.upper() != "POST":
+        raise CaptureFormatError(f"The captured exchange is a {exchange.method} request ({exchange.url}); only SOAP "
+                                 "requests (POST) are replayed.", hint="Pick another exchange (--index).")
     if not exchange.request_body.strip():
         raise CaptureFormatError("The captured exchange has no request body to replay.")
-    recorder = recorder or Recorder(max_exchanges=4)
-    transport = SoapkitTransport(client.session, timeout=client.transport.operation_timeout, recorder=recorder)
     headers = {k: v for k, v in exchange.request_headers.items() if k.lower() in _KEPT_HEADERS}
     headers.setdefault("Content-Type", "text/xml; charset=utf-8")
-    for attempt in (1, 2):
-        url = replay_url(exchange.url, client)
-        body = refresh_credentials(exchange.request_body, client, url)
-        try:
-            transport.post(url, body, headers)
-        except WrongSubdomain:
-            if attempt == 2:
-                raise
+    needs_ticket = _carries_ticket(exchange.request_body)
+    rerouted = renewed = False
+    while True:
+        url = yield from replay_url_flow(exchange.url, client)
+        ticket = None
+        if needs_ticket:
+            ticket = (yield from client.credentials.issued_flow(client.context)).value
+        body = refresh_credentials(exchange.request_body, client, url, ticket)
+        outcome = yield HttpRequest("POST", url, headers, body, timeout=client.timeout,
+                                    max_bytes=client.max_response_bytes)
+        if isinstance(outcome, TransportFailure):
+            raise failure_error(outcome, f"POST {url}")
+        assert isinstance(outcome, HttpResponse)
+        error = status_error(outcome, url)
+        if isinstance(error, WrongSubdomain) and not rerouted and client.onsite is None:
+            rerouted = True
             client.tenants.forget(client.context.context_identifier)
             continue
-        break
-    return recorder.exchanges[-1]
+        if isinstance(error, CredentialRejected) and needs_ticket and not renewed and ticket is not None \
+                and client.credentials.can_refresh:
+            renewed = True
+            yield from client.credentials.invalidate_flow(client.context, ticket)
+            continue
+        if error is not None:
+            raise error
+        return outcome

@@ -74,7 +74,7 @@ def _walk_through(cfg: dict[str, Any], say: _Printer, envelopes: bool) -> int:
     say.secret("signed token", signed, keep=0)  # it starts with the system-user token: nothing of it shows
 
     say.step("2. Exchange it at PartnerSystemUserService (SOAP) and validate the JWT")
-    token = exchange_signed_token(so.context, signed, transport=so.transport)
+    token = exchange_signed_token(so.context, signed)  # recorded: the context carries the recorder
     say.secret("JWT", token)
     from soapkit.credentials.jwt_validation import validate_system_user_jwt
 

@@ -207,12 +207,50 @@ class ResponseRejected(HttpError):
     )
 
 
+class ResponseTooLarge(ResponseRejected):
+    """The answer is larger than the client's ``max_response_bytes``; soapkit stopped reading it."""
+
+    default_hint = ("Ask for less (smaller Archive pages, fewer columns), or raise max_response_bytes= on "
+                    "connect() if the answer is legitimately this large.")
+
+
 class RequestTimeout(TransportError):
+    """No complete answer within ``timeout`` (a wait for the server) or the call's deadline (the whole call)."""
+
     default_hint = "The server did not answer in time; raise `timeout=` or retry later."
+
+    def __init__(self, message: str, *, sent: bool = True, hint: str | None = None) -> None:
+        #: whether the request may have reached the server
+        self.sent = sent
+        super().__init__(message, hint=hint)
 
 
 class ConnectionFailed(TransportError):
+    """The connection was refused, dropped, or cut before the answer was complete."""
+
     default_hint = "Check the host name and network; for the sandbox, check that it is running."
+
+    def __init__(self, message: str, *, sent: bool = True, hint: str | None = None) -> None:
+        #: whether the request may have reached the server (False: the connection was never made)
+        self.sent = sent
+        super().__init__(message, hint=hint)
+
+
+class OutcomeUnknown(TransportError):
+    """A write failed after its request may have reached the server: it may or may not have been applied.
+
+    soapkit never sends a write twice on its own. ``operation`` is ``ContactAgent.SaveContactEntity``,
+    ``cause`` the failure (a timeout, a dropped connection, HTTP 503, ...).
+    """
+
+    def __init__(self, operation: str, cause: SoapkitError) -> None:
+        self.operation = operation
+        self.cause = cause
+        super().__init__(
+            f"{operation} may or may not have been applied: {cause.message}",
+            hint="soapkit does not send a write twice by itself. Read the entity back (e.g. by its id, or search "
+                 "for what you saved) to see whether it arrived, then save again only if it did not.",
+        )
 
 
 class ServiceError(SoapkitError):

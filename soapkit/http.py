@@ -5,11 +5,14 @@ One place maps ``requests`` failures to soapkit's exception hierarchy.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from soapkit.errors import ConnectionFailed, RateLimited, RequestTimeout
+
+if TYPE_CHECKING:
+    from soapkit.flow import HttpResponse
 
 USER_AGENT = "soapkit/0.1 (+python)"
 
@@ -48,7 +51,7 @@ def retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def json_object(response: requests.Response) -> dict[str, Any] | None:
+def json_object(response: requests.Response | HttpResponse) -> dict[str, Any] | None:
     """The answer's JSON object, or None when it is not one (not JSON, not UTF-8, nested too deeply, a list).
 
     Every JSON answer from the network is read through here, so a hostile body yields None for the caller to

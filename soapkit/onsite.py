@@ -25,6 +25,7 @@ from pathlib import Path
 
 from soapkit.credentials.base import AuthContext, Credential, CredentialCache, IssuedCredential
 from soapkit.errors import AuthenticationFailed, ConfigurationError
+from soapkit.flow import Flow
 from soapkit.tenant import Environment
 
 ONSITE_PREFIX = "onsite:"
@@ -158,23 +159,20 @@ class UsernamePassword(Credential):
             raise ConfigurationError(f"The password of {self.user!r} ({self._source()}) is empty.")
         return value
 
-    def fetch(self, context: AuthContext) -> IssuedCredential:
-        from soapkit.headers import SuperOfficeHeaders
-        from soapkit.transport import SoapkitTransport, soap_errors
+    def fetch_flow(self, context: AuthContext) -> Flow[IssuedCredential]:
+        from soapkit.calls import soap_exchange
+        from soapkit.headers import HeaderValues
 
         environment = context.environment
         if not isinstance(environment, Onsite):
             raise ConfigurationError("UsernamePassword signs in to an onsite NetServer only.",
                                      hint="Use env=Onsite('http://host/SuperOffice/') (or 'onsite:http://...').")
         address = f"{environment.services_url(context.services_version)}{SO_PRINCIPAL}.svc"
-        plugin = SuperOfficeHeaders(context.application_token, application_token_optional=True)
-        _, service = context.catalog.bind(
-            SO_PRINCIPAL, address, "AuthenticateUsernamePassword",
-            transport=SoapkitTransport(context.session, timeout=context.timeout, recorder=context.recorder),
-            plugins=[plugin],
-        )
-        with soap_errors():
-            answer = service.AuthenticateUsernamePassword(UserName=self.user, Password=self.password())
+        headers = HeaderValues(context.application_token, application_token_optional=True)
+        answer = yield from soap_exchange(
+            context.catalog, SO_PRINCIPAL, "AuthenticateUsernamePassword", address,
+            {"UserName": self.user, "Password": self.password()}, headers,
+            version=context.services_version, timeout=context.timeout, purpose="sign-in")
         body = _body(answer)
         ticket = _ticket_of(body)
         succeeded = _part(body, "AuthenticationSucceeded")
@@ -196,11 +194,11 @@ def _part(value: object, name: str) -> object:
 
 def _body(answer: object) -> object:
     """The response body (zeep answers ``{body, header}`` when the operation declares output headers)."""
-    from soapkit.agents import _raise_if_failed
+    from soapkit.calls import raise_if_failed
 
     header = _part(answer, "header") if _part(answer, "body") is not None else None
     if header is not None:
-        _raise_if_failed(header)
+        raise_if_failed(header)
     body = _part(answer, "body")
     return body if body is not None else answer
 

@@ -14,11 +14,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from soapkit.errors import ConfigurationError, HttpError, TenantError, TenantNotFound, TenantNotRunning
+from soapkit.flow import Flow, Hold, Release, request
+
+if TYPE_CHECKING:
+    from soapkit.debug import Recorder
 
 ENVIRONMENTS: dict[str, str] = {
     "sod": "https://sod.superoffice.com",
@@ -190,28 +194,53 @@ class TenantDirectory:
         self._lock = threading.Lock()
         self._cache: dict[str, TenantLocation] = {}
         self.lookups = 0
+        #: where lookups are recorded when run by the synchronous driver (the client's recorder)
+        self.recorder: Recorder | None = None
 
     def locate(self, context_identifier: str, *, require_running: bool = True) -> TenantLocation:
-        now = self._clock()
-        with self._lock:
-            cached = self._cache.get(context_identifier)
-            if cached is None or cached.valid_until <= now:
-                cached = self._fetch(context_identifier, now)
-                self._cache[context_identifier] = cached
+        """:meth:`locate_flow` run by the synchronous driver."""
+        from soapkit.drivers.sync import SyncDriver
+
+        return SyncDriver(self._session, recorder=self.recorder).run(
+            self.locate_flow(context_identifier, require_running=require_running))
+
+    def locate_flow(self, context_identifier: str, *, require_running: bool = True) -> Flow[TenantLocation]:
+        """The tenant's location, from the cache until its ``ValidUntil``, else from the state endpoint (one
+        lookup at a time per tenant: concurrent callers wait for it and share the answer)."""
+        cached = self._usable(context_identifier)
+        if cached is None:
+            key = f"state|{context_identifier.lower()}"
+            yield Hold(key, None, self)
+            try:
+                cached = self._usable(context_identifier)
+                if cached is None:
+                    cached = yield from self._fetch(context_identifier, self._clock())
+                    with self._lock:
+                        self._cache[context_identifier] = cached
+            except Exception:
+                yield Release(key, self)
+                raise
+            yield Release(key, self)
         if require_running and not cached.is_running:
             raise TenantNotRunning(context_identifier, cached.state.name)
         return cached
+
+    def _usable(self, context_identifier: str) -> TenantLocation | None:
+        with self._lock:
+            cached = self._cache.get(context_identifier)
+        return cached if cached is not None and cached.valid_until > self._clock() else None
 
     def forget(self, context_identifier: str) -> None:
         with self._lock:
             self._cache.pop(context_identifier, None)
 
-    def _fetch(self, context_identifier: str, now: dt.datetime) -> TenantLocation:
-        from soapkit.http import json_object, send
+    def _fetch(self, context_identifier: str, now: dt.datetime) -> Flow[TenantLocation]:
+        from soapkit.http import json_object
 
-        self.lookups += 1
+        with self._lock:
+            self.lookups += 1
         url = self.environment.state_url(context_identifier)
-        response = send(self._session, "GET", url, timeout=self._timeout)
+        response = yield from request("GET", url, purpose="state", timeout=self._timeout)
         if response.status_code == 404:
             raise TenantNotFound(f"Tenant {context_identifier} is unknown to {self.environment.base_url}.")
         if response.status_code != 200:

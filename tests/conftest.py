@@ -11,6 +11,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REFERENCE_WSDL = REPO_ROOT.parent / "shared" / "reference" / "superoffice-wsdl"
 
 
+pytest_plugins = ["both_drivers"]  # the `driver` fixture: a test module opts in to run on both drivers
+
 @pytest.fixture(autouse=True)
 def private_user_folders(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Each test gets its own XDG cache and config folders: the command line caches tickets in the user's cache

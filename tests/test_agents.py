@@ -1,4 +1,7 @@
-"""Agent proxies end to end: results, typed errors, retry once on a rejected ticket, routing, timeouts."""
+"""Agent proxies end to end: results, typed errors, retry once on a rejected ticket, routing, timeouts.
+
+Every test runs twice: through the sync client and through the async one (tests/both_drivers.py).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from soapkit.errors import (
 )
 from soapkit.sandbox import Sandbox
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
 
 @pytest.fixture(scope="module")
 def sandbox(own_sandbox: Sandbox) -> Sandbox:
@@ -114,7 +118,10 @@ def test_the_recorder_sees_the_sign_in_exchange_too(cfg: dict[str, Any]) -> None
 
     recorder = Recorder()
     _system_user_client(cfg, recorder=recorder).ContactAgent.GetContactEntity(1)
-    assert [e.operation for e in recorder.exchanges] == ["Authenticate", "GetContactEntity"]
+    exchanges = recorder.exchanges
+    assert [(e.method, e.operation) for e in exchanges] == [
+        ("GET", "Cust12345"), ("POST", "Authenticate"), ("GET", "jwks"), ("POST", "GetContactEntity")]
+    assert "/api/state/" in exchanges[0].url.lower() or "state" in exchanges[0].url.lower()
 
 
 def test_unknown_ticket_and_wrong_app_token(cfg: dict[str, Any]) -> None:

@@ -72,7 +72,10 @@ def test_call_trace_shows_redacted_envelopes_and_timings(capsys: pytest.CaptureF
         assert secret not in err and secret not in capture.read_text()
     assert not re.search(r"7T:(?!\*\*\*)", err) and stat.S_IMODE(capture.stat().st_mode) == 0o600
     # the sign-in is on the wire too, and shown: the trace hides nothing that was sent
-    assert [e.operation for e in load_capture(capture)] == ["Authenticate", "GetPersonEntity"]
+    captured = load_capture(capture)
+    assert [e.operation for e in captured if e.method == "POST"] == ["Authenticate", "GetPersonEntity"]
+    assert [e.operation for e in captured if e.method == "GET"] == ["Cust12345", "jwks"]  # state lookup, JWKS
+    assert "--> GET " in err
     assert "PartnerSystemUserService" in err
 
 

@@ -28,6 +28,7 @@ from soapkit.credentials.jwt_validation import CLAIM_PREFIX
 from soapkit.errors import CredentialRejected
 from soapkit.sandbox import Sandbox
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:

@@ -19,6 +19,7 @@ from soapkit.onsite import Onsite, UsernamePassword
 from soapkit.onsite import resolve as resolve_environment
 from soapkit.tenant import Environment
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
 
 def onsite(sandbox: Any) -> dict[str, Any]:
     return dict(sandbox.config["onsite"])
@@ -246,11 +247,11 @@ def test_the_sign_in_goes_to_the_clients_services_version(tmp_path: Path, monkey
                          credentials=UsernamePassword("EVA", password_file=secret))
     addresses: list[str] = []
 
-    def bind(service: str, address: str, *args: Any, **kwargs: Any) -> Any:
+    def exchange(catalog: Any, service: str, operation: str, address: str, *args: Any, **kwargs: Any) -> Any:
         addresses.append(address)
         raise ConfigurationError("stop here")
 
-    monkeypatch.setattr(so.catalog, "bind", bind)
+    monkeypatch.setattr("soapkit.calls.soap_exchange", exchange)
     with pytest.raises(ConfigurationError, match="stop here"):
         so.ticket()
     assert addresses == ["http://crm/so/Remote/Services87/SoPrincipal.svc"]

@@ -23,6 +23,7 @@ from soapkit.sandbox import Sandbox
 from soapkit.sandbox.identity import Identity, _self_signed, new_rsa_key
 from soapkit.sandbox.saml import DSIG_NS, SAML_NS, signed_assertion_base64
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:

@@ -15,6 +15,8 @@ from soapkit.sandbox import Sandbox
 from soapkit.sandbox.admin import TOKEN_HEADER
 from soapkit.sandbox.cli import main as sandbox_main
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
+
 NS = "http://www.superoffice.net/ws/crm/NetServer/Services88"
 
 

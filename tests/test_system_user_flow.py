@@ -23,8 +23,10 @@ from soapkit.credentials.keys import private_key_to_pem
 from soapkit.credentials.signing import sign_system_token
 from soapkit.credentials.system_user import SystemUser, exchange_signed_token
 from soapkit.errors import AuthenticationFailed, TokenValidationError
+from soapkit.flow import returns
 from soapkit.sandbox import Sandbox
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
 
 @pytest.fixture(scope="module")
 def sandbox(own_sandbox: Sandbox) -> Sandbox:
@@ -207,7 +209,7 @@ def test_system_user_rejects_a_token_for_another_tenant(sandbox: Sandbox, cfg: d
     genuine = exchange_signed_token(_context(cfg), sign_system_token(cfg["system_user_token"], cfg["private_key_pem"]))
     other = sandbox.backend.identity.sign_jwt(
         {**jwt.decode(genuine, options={"verify_signature": False}), CLAIM_PREFIX + "ctx": "Cust54321"})
-    monkeypatch.setattr("soapkit.credentials.system_user.exchange_signed_token", lambda *a, **k: other)
+    monkeypatch.setattr("soapkit.credentials.system_user.exchange_flow", lambda *a, **k: returns(other))
     with pytest.raises(TokenValidationError, match="Cust54321"):
         SystemUser(cfg["system_user_token"], cfg["private_key_pem"]).issued(_context(cfg))
 

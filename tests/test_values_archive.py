@@ -13,6 +13,7 @@ from soapkit import ConfigurationError, InvalidValue, MultiLanguageText, decode_
 from soapkit.values.archive import ArchiveQuery, ArchiveRows, encode_value, order_infos, restriction_infos
 from soapkit.values.lists import ListCache
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
 
 @pytest.mark.parametrize(("encoded", "decoded"), [
     ("[I:123]", 123),

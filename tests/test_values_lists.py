@@ -16,6 +16,8 @@ import pytest
 
 from soapkit import connect
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
+
 NS = "http://www.superoffice.net/ws/crm/NetServer/Services88"
 ENVELOPE = ('<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><Succeeded xmlns="' + NS
             + '">true</Succeeded></s:Header><s:Body>{body}</s:Body></s:Envelope>')

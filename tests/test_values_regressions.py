@@ -15,6 +15,7 @@ from soapkit import InvalidValue, Recorder, SoapkitError, connect
 from soapkit.credentials.system_user import SystemUser
 from soapkit.sandbox import Sandbox
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
 
 @pytest.fixture(scope="module")
 def sandbox(own_sandbox: Sandbox) -> Sandbox:

@@ -16,6 +16,7 @@ from soapkit import connect
 from soapkit.credentials.system_user import SystemUser
 from soapkit.sandbox import Sandbox
 
+pytestmark = pytest.mark.usefixtures("driver")  # every test runs on both drivers (tests/both_drivers.py)
 
 @pytest.fixture(scope="module")
 def so(own_sandbox: Sandbox) -> Any:

@@ -44,8 +44,8 @@ def pick(exchanges: list[Exchange], index: int | None, name: str) -> Exchange:
     if not exchanges:
         raise CaptureFormatError(f"{name} holds no exchanges.")
     if index is None:
-        # A capture of one call also holds the sign-in that preceded it: the call is what is meant.
-        calls = [exchange for exchange in exchanges if not exchange.is_sign_in] or exchanges
+        # A capture of one call also holds the sign-in and lookups that preceded it: the call is what is meant.
+        calls = [exchange for exchange in exchanges if exchange.is_call] or exchanges
         if len(calls) > 1:
             raise CaptureFormatError(
                 f"{name} holds {len(calls)} calls; say which one.",

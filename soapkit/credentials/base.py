@@ -19,10 +19,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from soapkit.errors import CacheError, CacheLockTimeout, CacheUnavailable, CredentialRejected, SoapkitError
+from soapkit.flow import Flow, Hold, Release
 from soapkit.redaction import mask
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import requests
@@ -118,7 +121,7 @@ class LockingCache(CredentialCache, Protocol):
     def lock(self, key: str) -> AbstractContextManager[None]: ...
 
 
-def cache_lock(cache: CredentialCache, key: str) -> AbstractContextManager[None]:
+def cache_lock(cache: CredentialCache | None, key: str) -> AbstractContextManager[None]:
     """The cache's own lock for ``key`` when it has one; otherwise nothing to hold."""
     lock = getattr(cache, "lock", None)
     return lock(key) if callable(lock) else contextlib.nullcontext()
@@ -190,7 +193,6 @@ class Credential(abc.ABC):
         self.cache: CredentialCache = cache or MemoryCache()
         self.refresh_margin = refresh_margin
         self._clock = clock
-        self._flights = KeyedLocks()
         self._count_lock = threading.Lock()
         self._served = threading.local()
         self.fetch_count = 0
@@ -202,10 +204,6 @@ class Credential(abc.ABC):
     def identity(self) -> str:
         """A non-secret name for whose credential this is (part of the cache key)."""
 
-    @abc.abstractmethod
-    def fetch(self, context: AuthContext) -> IssuedCredential:
-        """Obtain a fresh credential from the server. Called at most once at a time per cache key."""
-
     def cache_key(self, context: AuthContext) -> str:
         return "|".join(
             ("soapkit", context.environment.base_url, context.context_identifier.lower(), self.kind, self.identity())
@@ -215,46 +213,80 @@ class Credential(abc.ABC):
         """The cached credential, usable or not, without contacting the server."""
         return self.cache.get(self.cache_key(context))
 
+    def fetch_flow(self, context: AuthContext) -> Flow[IssuedCredential]:
+        """Obtain a fresh credential, as a flow (:mod:`soapkit.flow`): yield the requests it needs and
+        return the credential. Called at most once at a time per cache key. Providers implement this (or
+        :meth:`fetch` when they need no network)."""
+        if type(self).fetch is Credential.fetch:
+            raise TypeError(f"{type(self).__name__} must implement fetch_flow() (or fetch(), for a provider "
+                            "that needs no network).")
+        return self.fetch(context)
+        yield  # pragma: no cover - makes this a generator
+
+    def fetch(self, context: AuthContext) -> IssuedCredential:
+        """:meth:`fetch_flow` run by the synchronous driver."""
+        return _sync_run(context, self.fetch_flow(context))
+
+    def _provider_flow(self, context: AuthContext) -> Flow[IssuedCredential]:
+        """:meth:`fetch_flow`, unless a subclass below the one that wrote it overrides :meth:`fetch` (a test
+        double, or a provider that replaces the exchange): the most derived of the two wins."""
+        mro = type(self).__mro__
+        fetch_owner = next(k for k in mro if "fetch" in k.__dict__)
+        flow_owner = next(k for k in mro if "fetch_flow" in k.__dict__)
+        if fetch_owner is not Credential and mro.index(fetch_owner) < mro.index(flow_owner):
+            return self.fetch(context)
+        return (yield from self.fetch_flow(context))
+
     def token(self, context: AuthContext) -> str:
         """A valid ticket or access token, from the cache or freshly obtained."""
         return self.issued(context).value
 
     def issued(self, context: AuthContext) -> IssuedCredential:
+        """:meth:`issued_flow` run by the synchronous driver (thread locks)."""
+        return self._serve(self.cache_key(context), _sync_run(context, self.issued_flow(context)))
+
+    def issued_flow(self, context: AuthContext) -> Flow[IssuedCredential]:
         """The cached credential while it is outside the refresh margin; otherwise a fresh one.
 
-        Single flight on two levels: a lock per cache key for the threads of this process, then the
-        cache's own ``lock(key)`` (if it has one) for every process sharing the cache. Both are taken only
-        when a refresh looks needed, and the cache is read again under each, so whoever waited finds the
-        value the holder stored instead of fetching again.
+        Single flight on two levels, taken by the driver for the :class:`~soapkit.flow.Hold` step: a lock per
+        cache key for this process (a thread lock, or an asyncio lock in the async driver), then the cache's
+        own ``lock(key)`` (if it has one) for every process sharing the cache. Both are taken only when a
+        refresh looks needed, and the cache is read again under them, so whoever waited finds the value the
+        holder stored instead of fetching again.
         """
         key = self.cache_key(context)
         cached = self.cache.get(key)
         if not self._needs_refresh(cached):
-            return self._serve(key, cached)
-        with self._flights.hold(key):
-            cached = self.cache.get(key)
-            if not self._needs_refresh(cached):
-                return self._serve(key, cached)
-            try:
-                with cache_lock(self.cache, key):
-                    return self._serve(key, self._refresh_locked(context, key))
-            except (CacheLockTimeout, CacheUnavailable) as error:
-                if cached is not None and cached.usable(self._clock()):
-                    logger.warning("%s: the cache lock is busy or unreachable (%s); using the cached credential "
-                                   "until it expires.", self._label(context), type(error).__name__)
-                    return self._serve(key, cached)
-                raise
+            assert cached is not None
+            return cached
+        try:
+            yield Hold(key, self.cache, self)
+        except (CacheLockTimeout, CacheUnavailable) as error:
+            if cached is not None and cached.usable(self._clock()):
+                logger.warning("%s: the cache lock is busy or unreachable (%s); using the cached credential "
+                               "until it expires.", self._label(context), type(error).__name__)
+                return cached
+            raise
+        try:
+            fresh = yield from self._refresh_held(context, key)
+        except Exception:
+            yield Release(key, self)
+            raise
+        yield Release(key, self)
+        return fresh
 
     def _needs_refresh(self, cached: IssuedCredential | None) -> bool:
         return cached is None or not cached.usable(self._clock(), self.refresh_margin)
 
-    def _refresh_locked(self, context: AuthContext, key: str) -> IssuedCredential:
-        cached = self.cache.get(key)  # another process may have refreshed while we waited for the lock
+    def _refresh_held(self, context: AuthContext, key: str) -> Flow[IssuedCredential]:
+        cached = self.cache.get(key)  # another thread, task or process may have refreshed while we waited
         if not self._needs_refresh(cached):
             assert cached is not None
             return cached
+        with self._count_lock:
+            self.fetch_count += 1
         try:
-            fresh = self._fetch_counted(context)
+            fresh = yield from self._provider_flow(context)
         except SoapkitError as error:
             if cached is not None and cached.usable(self._clock()):
                 logger.warning("%s: refreshing failed (%s: %s); using the cached credential until it expires.",
@@ -268,39 +300,48 @@ class Credential(abc.ABC):
                            self._label(context), type(error).__name__, error.message)
         return fresh
 
-    def _serve(self, key: str, issued: IssuedCredential | None) -> IssuedCredential:
-        assert issued is not None
+    def _serve(self, key: str, issued: IssuedCredential) -> IssuedCredential:
         served: dict[str, str] = self._served.__dict__.setdefault("values", {})
-        served[key] = issued.value  # what this thread sent, so invalidate() drops only that value
+        served[key] = issued.value  # what this thread was given, so invalidate() drops only that value
         return issued
 
     def _label(self, context: AuthContext) -> str:
         return f"{self.kind} credential for {context.context_identifier} at {context.environment.name}"
 
-    def _fetch_counted(self, context: AuthContext) -> IssuedCredential:
-        with self._count_lock:
-            self.fetch_count += 1
-        return self.fetch(context)
-
     def invalidate(self, context: AuthContext, value: str | None = None) -> None:
         """Forget the cached value: the server said it is no longer valid.
 
-        ``value`` is the rejected ticket or token; it defaults to the one this thread was last given.
-        When the cache already holds another value (a thread or process refreshed meanwhile), that value
-        is kept: many callers rejected with the same stale ticket cause one refresh, not one each.
+        ``value`` is the rejected ticket or token; it defaults to the one this thread was last given by
+        :meth:`issued`. When the cache already holds another value (a thread or process refreshed meanwhile),
+        that value is kept: many callers rejected with the same stale ticket cause one refresh, not one each.
         """
+        rejected = value if value is not None else self._served.__dict__.get("values", {}).get(
+            self.cache_key(context))
+        _sync_run(context, self.invalidate_flow(context, rejected))
+
+    def invalidate_flow(self, context: AuthContext, value: str | None) -> Flow[None]:
+        """:meth:`invalidate` as a flow, for the value ``value`` that was rejected (None: whatever is cached)."""
         if not self.can_refresh:
             raise CredentialRejected(
                 f"The server rejected the given {self.kind.replace('_', ' ')}, and it cannot be renewed.",
                 hint="Obtain a new ticket or token and pass it again.",
             )
         key = self.cache_key(context)
-        rejected = value if value is not None else self._served.__dict__.get("values", {}).get(key)
-        with self._flights.hold(key), cache_lock(self.cache, key):
+        yield Hold(key, self.cache, self)
+        try:
             current = self.cache.get(key)
-            if current is None or (rejected is not None and current.value != rejected):
-                return
-            self.cache.delete(key)
+            if current is not None and (value is None or current.value == value):
+                self.cache.delete(key)
+        except Exception:
+            yield Release(key, self)
+            raise
+        yield Release(key, self)
+
+
+def _sync_run(context: AuthContext, flow: Flow[T]) -> T:
+    from soapkit.drivers.sync import SyncDriver
+
+    return SyncDriver(context.session, recorder=context.recorder).run(flow)
 
 
 class StaticToken(Credential):

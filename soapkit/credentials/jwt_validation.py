@@ -18,14 +18,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import jwt
 import requests
 from jwt.algorithms import RSAAlgorithm
 
-from soapkit.errors import CredentialError, HttpError, TokenValidationError
-from soapkit.http import json_object, send
+from soapkit.errors import CredentialError, HttpError, SoapkitError, TokenValidationError
+from soapkit.flow import Flow, Hold, Release, request
+from soapkit.http import json_object
+
+T = TypeVar("T")
 
 ALLOWED_ALGORITHMS = ("RS256",)
 SYSTEM_USER_ISSUER = "SuperOffice AS"
@@ -72,18 +75,56 @@ class JwksCache:
         self.fetches = 0
 
     def key(self, kid: str) -> Any:
+        """The key named ``kid``, fetching the JWKS (synchronously) when it is not known yet."""
+        from soapkit.drivers.sync import SyncDriver
+
+        return SyncDriver(self._session).run(self.key_flow(kid))
+
+    def key_flow(self, kid: str) -> Flow[Any]:
+        """:meth:`key` as a flow: the JWKS request is yielded to the driver, never sent from here. One fetch
+        at a time (a :class:`~soapkit.flow.Hold` on this cache), so concurrent callers wait for it."""
         with self._lock:
-            if kid not in self._keys and self._may_refresh(kid):
-                self._refresh()
+            if kid in self._keys:
+                return self._keys[kid]
+        yield Hold("jwks", None, self)
+        try:
+            yield from self._refresh_for(kid)
+        except Exception:
+            yield Release("jwks", self)
+            raise
+        yield Release("jwks", self)
+        return self.known(kid)
+
+    def _refresh_for(self, kid: str) -> Flow[None]:
+        with self._lock:
+            if kid in self._keys or not self._may_refresh(kid):
+                return
+            self.fetches += 1
+            self._fetched_at = self._clock()
+            self._missed.clear()
+        response = yield from request("GET", self.url, purpose="jwks", timeout=self._timeout)
+        if response.status_code != 200:
+            raise HttpError(response.status_code, f"Fetching JWKS {self.url} failed: HTTP {response.status_code}.")
+        entries = (json_object(response) or {}).get("keys")
+        if not isinstance(entries, list):
+            raise CredentialError(f"{self.url} did not return a JWKS document.",
+                                  hint="Check the environment: its /login/.well-known/jwks must list the keys.")
+        keys = {entry["kid"]: key for entry in entries if (key := _rsa_key(entry)) is not None}
+        with self._lock:
+            self._keys = keys
+
+    def known(self, kid: str) -> Any:
+        """The key named ``kid`` if it is already known; otherwise :class:`TokenValidationError` (no I/O)."""
+        with self._lock:
             try:
                 return self._keys[kid]
             except KeyError:
                 self._missed.add(kid)
-                raise TokenValidationError(
-                    f"No key with kid {kid!r} in {self.url}.",
-                    hint="The token was signed by a key this environment does not publish: wrong environment, "
-                    "or a forged token.",
-                ) from None
+        raise TokenValidationError(
+            f"No key with kid {kid!r} in {self.url}.",
+            hint="The token was signed by a key this environment does not publish: wrong environment, "
+            "or a forged token.",
+        )
 
     def _may_refresh(self, kid: str) -> bool:
         if self._fetched_at is None:
@@ -93,18 +134,43 @@ class JwksCache:
             return True
         return kid not in self._missed and elapsed >= self._new_kid_refresh_interval
 
-    def _refresh(self) -> None:
-        self.fetches += 1
-        self._fetched_at = self._clock()
-        self._missed.clear()
-        response = send(self._session, "GET", self.url, timeout=self._timeout)
-        if response.status_code != 200:
-            raise HttpError(response.status_code, f"Fetching JWKS {self.url} failed: HTTP {response.status_code}.")
-        entries = (json_object(response) or {}).get("keys")
-        if not isinstance(entries, list):
-            raise CredentialError(f"{self.url} did not return a JWKS document.",
-                                  hint="Check the environment: its /login/.well-known/jwks must list the keys.")
-        self._keys = {entry["kid"]: key for entry in entries if (key := _rsa_key(entry)) is not None}
+
+class SigningKeys(Protocol):
+    """Where validators look signing keys up by ``kid``: a :class:`JwksCache` or :class:`KnownKeys`."""
+
+    def key(self, kid: str) -> Any: ...
+
+
+class KnownKeys:
+    """A JWKS cache seen without I/O: validators ask it for keys; a kid it lacks is noted in ``wanted``."""
+
+    def __init__(self, jwks: JwksCache) -> None:
+        self.jwks = jwks
+        self.wanted: str | None = None
+
+    def key(self, kid: str) -> Any:
+        with self.jwks._lock:
+            key = self.jwks._keys.get(kid)
+        if key is None:
+            self.wanted = kid
+            raise TokenValidationError(f"No key with kid {kid!r} in {self.jwks.url}.")
+        return key
+
+
+def validated(jwks: JwksCache, validate: Callable[[Any], T]) -> Flow[T]:
+    """``validate(keys)`` with the JWKS fetched (by the driver) when the token names a key not known yet.
+
+    ``validate`` is any validator that asks ``keys.key(kid)`` for its key (JWT or SAML): it runs on the keys
+    already known; when it wanted another one, that key is fetched as a flow and it runs once more.
+    """
+    known = KnownKeys(jwks)
+    try:
+        return validate(known)
+    except SoapkitError:
+        if known.wanted is None:
+            raise
+    yield from jwks.key_flow(known.wanted)  # fetches, or raises "no key with kid ..." itself
+    return validate(KnownKeys(jwks))
 
 
 def _rsa_key(entry: Any) -> Any:
@@ -122,7 +188,7 @@ def _rsa_key(entry: Any) -> Any:
 
 def validate_jwt(
     token: str,
-    jwks: JwksCache,
+    jwks: SigningKeys,
     *,
     issuer: str,
     audience: str | Callable[[dict[str, Any]], str],
@@ -203,7 +269,7 @@ def system_user_audience(claims: dict[str, Any]) -> str:
     return f"spn:{serial}"
 
 
-def validate_system_user_jwt(token: str, jwks: JwksCache, *, context_identifier: str | None = None,
+def validate_system_user_jwt(token: str, jwks: SigningKeys, *, context_identifier: str | None = None,
                              leeway: float = DEFAULT_LEEWAY) -> dict[str, Any]:
     """Validate a PartnerSystemUserService JWT: RS256, issuer ``SuperOffice AS``, audience ``spn:{serial}``,
     a ``7T:`` ticket and a ``ctx`` claim, equal to ``context_identifier`` (the tenant it was asked for) when

@@ -41,7 +41,7 @@ from soapkit.credentials.jwt_validation import (
     SERIAL_CLAIM,
     SYSTEM_USER_ISSUER,
     TICKET_CLAIM,
-    JwksCache,
+    SigningKeys,
 )
 from soapkit.errors import TokenValidationError
 
@@ -73,10 +73,11 @@ def _fail(message: str) -> TokenValidationError:
     return TokenValidationError(f"SAML assertion rejected: {message}")
 
 
-def validate_system_user_saml(token: str, context: AuthContext, *, leeway: float = DEFAULT_LEEWAY,
-                              now: float | None = None) -> dict[str, Any]:
-    """Validate a base64 SAML assertion from PartnerSystemUserService; its claims, like the JWT path's."""
-    claims = validate_saml_assertion(token, context.jwks, issuer=SYSTEM_USER_ISSUER,
+def validate_system_user_saml(token: str, context: AuthContext, keys: Any = None, *,
+                              leeway: float = DEFAULT_LEEWAY, now: float | None = None) -> dict[str, Any]:
+    """Validate a base64 SAML assertion from PartnerSystemUserService; its claims, like the JWT path's.
+    ``keys`` is where signing keys are looked up (default: the context's JWKS cache)."""
+    claims = validate_saml_assertion(token, keys if keys is not None else context.jwks, issuer=SYSTEM_USER_ISSUER,
                                      audience=_system_user_audience, leeway=leeway, now=now)
     if not claims.get(TICKET_CLAIM):
         raise _fail(f"it carries no {TICKET_CLAIM} attribute.")
@@ -92,7 +93,7 @@ def _system_user_audience(claims: dict[str, Any]) -> str:
 
 def validate_saml_assertion(
     token: str,
-    jwks: JwksCache,
+    jwks: SigningKeys,
     *,
     issuer: str,
     audience: str | Callable[[dict[str, Any]], str],
@@ -211,7 +212,7 @@ def _embedded_certificate(signature: etree._Element) -> x509.Certificate:
         raise _fail("the KeyInfo certificate cannot be read.") from None
 
 
-def _signing_key(signature: etree._Element, jwks: JwksCache) -> rsa.RSAPublicKey:
+def _signing_key(signature: etree._Element, jwks: SigningKeys) -> rsa.RSAPublicKey:
     """The environment's key named by the embedded certificate's thumbprint (the JWKS ``kid``)."""
     certificate = _embedded_certificate(signature)
     der = certificate.public_bytes(serialization.Encoding.DER)

@@ -7,19 +7,25 @@ to fetch more than about once an hour, so the default is one hour) and otherwise
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 from soapkit.catalog import PARTNER_SERVICE
 from soapkit.credentials.base import AuthContext, Credential, CredentialCache, IssuedCredential, fingerprint
-from soapkit.credentials.jwt_validation import CLAIM_PREFIX, check_system_user_claims, validate_system_user_jwt
+from soapkit.credentials.jwt_validation import (
+    CLAIM_PREFIX,
+    check_system_user_claims,
+    validate_system_user_jwt,
+    validated,
+)
 from soapkit.credentials.keys import KeySource, load_private_key
 from soapkit.credentials.signing import sign_system_token
 from soapkit.errors import AuthenticationFailed, ConfigurationError, CredentialError
-from soapkit.headers import SuperOfficeHeaders
-from soapkit.http import json_object, send
-from soapkit.transport import SoapkitTransport, soap_errors
+from soapkit.flow import Flow, request
+from soapkit.headers import HeaderValues
+from soapkit.http import json_object
 
 ExchangeMethod = Literal["soap", "rest"]
 TokenType = Literal["Jwt", "Saml"]
@@ -63,16 +69,24 @@ def exchange_signed_token(
     *,
     method: ExchangeMethod = "soap",
     token_type: TokenType = "Jwt",
-    transport: SoapkitTransport | None = None,
 ) -> str:
     """Exchange a signed system-user token for a JWT (or base64 SAML) at PartnerSystemUserService."""
+    from soapkit.drivers.sync import SyncDriver
+
+    return SyncDriver(context.session, recorder=context.recorder).run(
+        exchange_flow(context, signed_token, method=method, token_type=token_type))
+
+
+def exchange_flow(context: AuthContext, signed_token: str, *, method: ExchangeMethod = "soap",
+                  token_type: TokenType = "Jwt") -> Flow[str]:
+    """:func:`exchange_signed_token` as a flow (SOAP or REST)."""
     if not context.application_token:
         raise ConfigurationError("The system-user exchange needs the application token (client secret).",
                                  hint="Pass app_token= or set SOAPKIT_APP_TOKEN.")
     if method == "soap":
-        successful, token, error = _exchange_soap(context, signed_token, token_type, transport)
+        successful, token, error = yield from _exchange_soap(context, signed_token, token_type)
     elif method == "rest":
-        successful, token, error = _exchange_rest(context, signed_token, token_type)
+        successful, token, error = yield from _exchange_rest(context, signed_token, token_type)
     else:
         raise ConfigurationError(f"Unknown exchange method {method!r}.", hint="Use 'soap' or 'rest'.")
     if not successful or not token:
@@ -85,30 +99,27 @@ def exchange_signed_token(
     return token
 
 
-def _exchange_soap(context: AuthContext, signed: str, token_type: str,
-                   transport: SoapkitTransport | None) -> tuple[bool, str | None, str | None]:
-    plugin = SuperOfficeHeaders(context.application_token, context_identifier=context.context_identifier)
-    _, service = context.catalog.bind(
-        PARTNER_SERVICE,
-        context.environment.partner_service_url,
-        "Authenticate",
-        transport=transport or SoapkitTransport(context.session, timeout=context.timeout, recorder=context.recorder),
-        plugins=[plugin],
-    )
-    with soap_errors():
-        answer = service.Authenticate(SignedSystemToken=signed, ReturnTokenType=token_type)
+def _exchange_soap(context: AuthContext, signed: str, token_type: str) -> Flow[tuple[bool, str | None, str | None]]:
+    from soapkit.calls import soap_exchange
+
+    headers = HeaderValues(context.application_token, context_identifier=context.context_identifier)
+    answer = yield from soap_exchange(
+        context.catalog, PARTNER_SERVICE, "Authenticate", context.environment.partner_service_url,
+        {"SignedSystemToken": signed, "ReturnTokenType": token_type}, headers,
+        version=context.services_version, timeout=context.timeout, purpose="partner")
     return bool(answer.IsSuccessful), answer.Token, answer.ErrorMessage
 
 
-def _exchange_rest(context: AuthContext, signed: str, token_type: str) -> tuple[bool, str | None, str | None]:
+def _exchange_rest(context: AuthContext, signed: str, token_type: str) -> Flow[tuple[bool, str | None, str | None]]:
     payload = {
         "SignedSystemToken": signed,
         "ApplicationToken": context.application_token,
         "ContextIdentifier": context.context_identifier,
         "ReturnTokenType": token_type.upper() if token_type == "Jwt" else token_type,
     }
-    response = send(context.session, "POST", context.environment.partner_rest_url, json=payload,
-                    timeout=context.timeout)
+    response = yield from request("POST", context.environment.partner_rest_url, purpose="partner",
+                                  timeout=context.timeout, body=json.dumps(payload).encode("utf-8"),
+                                  headers={"Content-Type": "application/json", "Accept": "application/json"})
     data = json_object(response)
     if data is None:
         raise AuthenticationFailed(
@@ -153,23 +164,23 @@ class SystemUser(Credential):
     def sign(self) -> str:
         return sign_system_token(self._system_user_token, self._private_key)
 
-    def fetch(self, context: AuthContext) -> IssuedCredential:
-        token = exchange_signed_token(context, self.sign(), method=self.method, token_type=self.token_type)
-        claims = self._validate(token, context)
+    def fetch_flow(self, context: AuthContext) -> Flow[IssuedCredential]:
+        token = yield from exchange_flow(context, self.sign(), method=self.method, token_type=self.token_type)
+        claims = yield from self._validate(token, context)
         ticket = check_system_user_claims(claims, context.context_identifier)
         # The system_token claim is the system-user token itself: a secret that has no business in a cache.
         kept = {name: value for name, value in claims.items() if name != SYSTEM_TOKEN_CLAIM}
         return IssuedCredential(ticket, self._clock() + self.reuse_for, kept)
 
-    def _validate(self, token: str, context: AuthContext) -> dict[str, Any]:
+    def _validate(self, token: str, context: AuthContext) -> Flow[dict[str, Any]]:
         if self.token_type == "Jwt":
-            return validate_system_user_jwt(token, context.jwks, context_identifier=context.context_identifier,
-                                            leeway=self.leeway)
-        if self._saml_validator is None:
-            try:
-                from soapkit.credentials.saml import validate_system_user_saml
-            except ImportError:
-                raise CredentialError("SAML validation is not available in this build.",
-                                      hint="Use token_type='Jwt' (the default).") from None
-            return validate_system_user_saml(token, context)
-        return self._saml_validator(token, context)
+            return (yield from validated(context.jwks, lambda keys: validate_system_user_jwt(
+                token, keys, context_identifier=context.context_identifier, leeway=self.leeway)))
+        if self._saml_validator is not None:
+            return self._saml_validator(token, context)
+        try:
+            from soapkit.credentials.saml import validate_system_user_saml
+        except ImportError:
+            raise CredentialError("SAML validation is not available in this build.",
+                                  hint="Use token_type='Jwt' (the default).") from None
+        return (yield from validated(context.jwks, lambda keys: validate_system_user_saml(token, context, keys)))

@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 import enum
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -307,22 +307,30 @@ class ArchiveRows(Iterator[ArchiveRow]):
 
     def __next__(self) -> ArchiveRow:
         while True:
-            row = next(self._pending, None)
+            row = self._pending_row()
             if row is not None:
-                self.rows_read += 1
-                if self._bar is not None:
-                    self._bar.update(1)
                 return row
             if self._done:
                 self.close()
                 raise StopIteration
-            self._read_page()
+            self._take_page(self._fetch(**self._next_request()))
 
-    def _read_page(self) -> None:
+    def _pending_row(self) -> ArchiveRow | None:
+        row = next(self._pending, None)
+        if row is not None:
+            self.rows_read += 1
+            if self._bar is not None:
+                self._bar.update(1)
+        return row
+
+    def _next_request(self) -> dict[str, Any]:
         if self._started:
             self.page += 1
         self._started = True
-        rows = self.query.rows(self._fetch(**self.query.request(self.page)), self.page)
+        return self.query.request(self.page)
+
+    def _take_page(self, answer: Any) -> None:
+        rows = self.query.rows(answer, self.page)
         self._done = self.query.is_last(rows)
         self._pending = iter(rows)
 
@@ -330,3 +338,23 @@ class ArchiveRows(Iterator[ArchiveRow]):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+class AsyncArchiveRows(ArchiveRows, AsyncIterator[ArchiveRow]):
+    """:class:`ArchiveRows` of the async client: ``async for row in so.archive(...)`` (same pages, same rows)."""
+
+    def __next__(self) -> ArchiveRow:
+        raise TypeError("Rows of the async client are read with `async for row in so.archive(...)`.")
+
+    def __aiter__(self) -> AsyncArchiveRows:
+        return self
+
+    async def __anext__(self) -> ArchiveRow:
+        while True:
+            row = self._pending_row()
+            if row is not None:
+                return row
+            if self._done:
+                self.close()
+                raise StopAsyncIteration
+            self._take_page(await self._fetch(**self._next_request()))

@@ -13,6 +13,9 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
+#: what :meth:`ListCache.peek` answers when nothing fresh is kept
+_MISSING: Any = object()
+
 
 class ListCache:
     """Answers by key, each kept for ``seconds`` (0: no caching)."""
@@ -39,6 +42,15 @@ class ListCache:
                 if self.seconds:
                     self._entries[key] = entry
             return copy.deepcopy(entry[1])
+
+    def peek(self, key: Hashable) -> Any:
+        """A copy of the fresh answer kept for ``key``, or :data:`_MISSING` (no fetching; the async client
+        fetches with ``await`` and then stores through :meth:`get`)."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or self._clock() >= entry[0]:
+            return _MISSING
+        return copy.deepcopy(entry[1])
 
     def clear(self) -> None:
         """Forget every answer (the next call of each asks the server again)."""

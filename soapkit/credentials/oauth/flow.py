@@ -16,9 +16,10 @@ from urllib.parse import quote_plus, urlencode
 
 import requests
 
-from soapkit.credentials.jwt_validation import CLAIM_PREFIX, DEFAULT_LEEWAY, JwksCache, validate_jwt
+from soapkit.credentials.jwt_validation import CLAIM_PREFIX, DEFAULT_LEEWAY, SigningKeys, validate_jwt
 from soapkit.credentials.oauth.pkce import Pkce, same
 from soapkit.errors import ConfigurationError, OAuthError, TokenValidationError
+from soapkit.flow import Flow, HttpResponse, request
 from soapkit.http import json_object, send
 from soapkit.redaction import mask
 from soapkit.tenant import Environment
@@ -92,12 +93,21 @@ def authorization_url(environment: Environment, client_id: str, redirect_uri: st
 def request_token(session: requests.Session, environment: Environment, client: ClientSecret,
                   form: dict[str, str], *, timeout: float = 30.0,
                   clock: Callable[[], float] = time.time) -> TokenAnswer:
+    """:func:`request_token_flow` run by the synchronous driver."""
+    from soapkit.drivers.sync import SyncDriver
+
+    return SyncDriver(session).run(request_token_flow(environment, client, form, timeout=timeout, clock=clock))
+
+
+def request_token_flow(environment: Environment, client: ClientSecret, form: dict[str, str], *,
+                       timeout: float = 30.0, clock: Callable[[], float] = time.time) -> Flow[TokenAnswer]:
     """POST ``form`` to the token endpoint with client authentication; the answer or :class:`OAuthError`."""
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
     body = dict(form)
     client.apply(body, headers)
     sent_at = clock()
-    response = send(session, "POST", environment.token_url, data=body, headers=headers, timeout=timeout)
+    response = yield from request("POST", environment.token_url, purpose="oauth", timeout=timeout,
+                                  headers=headers, body=urlencode(body).encode("ascii"))
     data = _json(response, "token endpoint")
     if response.status_code != 200:
         raise oauth_error(response.status_code, data, f"grant_type={form.get('grant_type')}")
@@ -133,7 +143,7 @@ def revocation_url(session: requests.Session, environment: Environment, *, timeo
     return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
 
 
-def _json(response: requests.Response, where: str) -> dict[str, Any]:
+def _json(response: requests.Response | HttpResponse, where: str) -> dict[str, Any]:
     data = json_object(response)
     if data is None:
         raise OAuthError(f"The {where} answered HTTP {response.status_code} without a JSON object.",
@@ -173,7 +183,7 @@ def _token_answer(data: Mapping[str, Any], sent_at: float) -> TokenAnswer:
                        id_token if isinstance(id_token, str) and id_token else None, dict(data))
 
 
-def validate_id_token(id_token: str, jwks: JwksCache, *, issuer: str, client_id: str, nonce: str | None,
+def validate_id_token(id_token: str, jwks: SigningKeys, *, issuer: str, client_id: str, nonce: str | None,
                       leeway: float = DEFAULT_LEEWAY) -> dict[str, Any]:
     """RS256, key by kid, ``iss`` = the environment URL, ``aud`` = client id, expiry, and the nonce we sent."""
     claims = validate_jwt(id_token, jwks, issuer=issuer, audience=client_id, leeway=leeway,

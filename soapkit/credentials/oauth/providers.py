@@ -15,18 +15,19 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from soapkit.credentials.base import AuthContext, Credential, CredentialCache, IssuedCredential, fingerprint
-from soapkit.credentials.jwt_validation import DEFAULT_LEEWAY
+from soapkit.credentials.jwt_validation import DEFAULT_LEEWAY, validated
 from soapkit.credentials.oauth.flow import (
     ClientAuth,
     ClientSecret,
     TokenAnswer,
     check_tenant,
-    request_token,
+    request_token_flow,
     revoke_token,
     validate_id_token,
 )
 from soapkit.credentials.oauth.store import SignInStore
 from soapkit.errors import ConfigurationError, OAuthError, SignInRequired
+from soapkit.flow import Flow
 
 
 def _client(context: AuthContext, client_id: str, secret: str | None, auth: ClientAuth) -> ClientSecret:
@@ -83,16 +84,16 @@ class OAuthUser(Credential):
     def has_refresh_token(self) -> bool:
         return bool(self._refresh_token)
 
-    def fetch(self, context: AuthContext) -> IssuedCredential:
+    def fetch_flow(self, context: AuthContext) -> Flow[IssuedCredential]:
         with self._lock:
             refresh_token = self._refresh_token
         if not refresh_token:
             raise SignInRequired(f"No stored sign-in for {context.context_identifier} at {context.environment.name}.")
         client = _client(context, self.client_id, self._client_secret, self.client_auth)
         try:
-            answer = request_token(context.session, context.environment, client,
-                                   {"grant_type": "refresh_token", "refresh_token": refresh_token},
-                                   timeout=context.timeout, clock=self._clock)
+            answer = yield from request_token_flow(
+                context.environment, client, {"grant_type": "refresh_token", "refresh_token": refresh_token},
+                timeout=context.timeout, clock=self._clock)
         except OAuthError as error:
             if error.error == "invalid_grant":
                 raise SignInRequired(
@@ -100,7 +101,16 @@ class OAuthUser(Credential):
                     f"({error.description or 'refresh token refused'}).", error=error.error,
                     description=error.description, status=error.status) from None
             raise
-        return self.adopt(context, answer)
+        claims = yield from self._claims_flow(context, answer, None)
+        return self.adopt(context, answer, claims=claims)
+
+    def _claims_flow(self, context: AuthContext, answer: TokenAnswer, nonce: str | None) -> Flow[dict[str, Any]]:
+        if not answer.id_token:
+            return {}
+        id_token = answer.id_token
+        return (yield from validated(context.jwks, lambda keys: validate_id_token(
+            id_token, keys, issuer=context.environment.issuer, client_id=self.client_id, nonce=nonce,
+            leeway=self.leeway)))
 
     def adopt(self, context: AuthContext, answer: TokenAnswer, *, nonce: str | None = None,
               claims: Mapping[str, Any] | None = None) -> IssuedCredential:
@@ -173,11 +183,11 @@ class ClientCredentials(Credential):
     def identity(self) -> str:
         return self.client_id
 
-    def fetch(self, context: AuthContext) -> IssuedCredential:
+    def fetch_flow(self, context: AuthContext) -> Flow[IssuedCredential]:
         client = _client(context, self.client_id, self._client_secret, self.client_auth)
         form = {"grant_type": "client_credentials", "scope": "openid",
                 "acr_values": f"tenant:{context.context_identifier}"}
-        answer = request_token(context.session, context.environment, client, form, timeout=context.timeout,
-                               clock=self._clock)
+        answer = yield from request_token_flow(context.environment, client, form, timeout=context.timeout,
+                                               clock=self._clock)
         check_tenant(answer, context.context_identifier)
         return IssuedCredential(answer.access_token, answer.expires_at)
