@@ -84,7 +84,9 @@ ZPTY_DRIVER = r"""
 zmodload zsh/zpty || exit 3
 script=$1; shift
 zpty -b sk 'zsh -f -i'
-zpty -w sk "PS1='%% '; autoload -U compinit; compinit -u; source ${(q)script}; _sk_show() { print -r -- \"<<\$BUFFER>>\"; zle kill-whole-line; }; zle -N _sk_show; bindkey '^X' _sk_show; print RE''ADY"
+zpty -w sk "PS1='%% '; autoload -U compinit; compinit -u; source ${(q)script}"
+zpty -w sk "_sk_show() { print -r -- \"<<\$BUFFER>>\"; zle kill-whole-line; }; zle -N _sk_show; bindkey '^X' _sk_show"
+zpty -w sk "print RE''ADY"
 zpty -r sk out '*READY*'
 for line in "$@"; do
   zpty -w -n sk "$line"$'\t\x18'

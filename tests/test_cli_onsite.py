@@ -39,7 +39,8 @@ def error_and_hint(err: str) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(("argv", "why", "instead"), [
-    (["state", "Cust12345"], "state endpoint (/api/state/CTX)", "soapkit call --env onsite:URL --auth username_password"),
+    (["state", "Cust12345"], "state endpoint (/api/state/CTX)",
+     "soapkit call --env onsite:URL --auth username_password"),
     (["login", "--no-browser"], "identity service (OAuth in a browser)", "SOAPKIT_USER_NAME"),
     (["ticket"], "PartnerSystemUserService", "soapkit call --env onsite:URL --auth username_password"),
 ])

@@ -2,8 +2,9 @@
 
 The script completes command names, sub-command names, options and the choices of positional arguments, so it
 never disagrees with the parser (no extra package needed). The zsh script is the bash one run through zsh's
-``bashcompinit``; zsh's own matcher then filters the words against what was typed. Install: ``soapkit completion bash > ~/.local/share/bash-completion/completions/soapkit``
-or, for zsh, ``eval "$(soapkit completion zsh)"`` in ``~/.zshrc`` (the script uses zsh's bashcompinit).
+``bashcompinit``; zsh's own matcher then filters the words against what was typed.
+Install: ``soapkit completion bash > ~/.local/share/bash-completion/completions/soapkit`` or, for zsh,
+``eval "$(soapkit completion zsh)"`` in ``~/.zshrc``.
 """
 
 from __future__ import annotations
