@@ -95,3 +95,38 @@ def test_login_reports_every_missing_piece_at_once(capsys: pytest.CaptureFixture
     code, _, err = run(capsys, "login", "--logout", "--client-id", "abc")
     error, _ = error_and_hint(err)
     assert error == "error: Missing configuration: app_token, context_identifier."
+
+
+# --- onsite sign-ins soapkit does not offer ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "why"), [
+    ("implicit", "SoPrincipal.AuthenticateImplicit"), ("windows", "NTLM or Kerberos"), ("NTLM", "Windows account"),
+    ("kerberos", "anonymous caller"), ("generic", "SoPrincipal.AuthenticateGeneric"),
+])
+def test_unsupported_onsite_sign_ins_are_refused_saying_why(capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch, kind: str,
+                                                            why: str) -> None:
+    from soapkit import ConfigurationError
+    from soapkit.config import load_settings
+
+    # on the command line, before anything else is looked at
+    code, out, err = run(capsys, "call", "ContactAgent.GetContactEntity", "1", "--env", ONSITE, "--auth", kind)
+    assert code == EXIT_USAGE and not out
+    assert f"argument --auth: {kind!r} is not supported: " in err and why in err and "username_password" in err
+    # from the environment or soapkit.toml: the error/hint form
+    monkeypatch.setenv("SOAPKIT_AUTH", kind)
+    code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "1", "--env", ONSITE)
+    error, hint = error_and_hint(err)
+    assert code == EXIT_USAGE
+    assert error.startswith(f"error: auth (from environment variable SOAPKIT_AUTH): {kind!r} is not supported: ")
+    assert why in error and "auth = username_password" in hint and "SOAPKIT_PASSWORD_FILE" in hint
+    with pytest.raises(ConfigurationError, match="is not supported") as refused:
+        load_settings({"auth": kind}, environ={}, use_config_file=False)
+    assert why in refused.value.message
+
+
+def test_supported_auth_kinds_are_still_accepted_in_any_case(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "call", "ContactAgent.GetContactEntity", "1", "--env", ONSITE,
+                       "--auth", "USERNAME_PASSWORD")
+    assert code == EXIT_USAGE and "(an onsite user), but user_name and password missing" in err

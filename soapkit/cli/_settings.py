@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from soapkit.config import KEYS, Settings, command_line_defaults, load_settings
-from soapkit.config.keys import how_to_set
+from soapkit.config.keys import UNSUPPORTED_SIGN_IN_HINT, UNSUPPORTED_SIGN_INS, how_to_set
 from soapkit.errors import ConfigurationError
 
 COMMAND_LINE = "command line"
@@ -35,9 +35,18 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         assert key.option is not None
         variables = " or ".join(KEYS[key.file_key].env + key.env if key.file_key else key.env)
         group.add_argument(key.option, dest=name, metavar=_METAVARS.get(name, "FILE" if key.kind == "path" else None),
-                           choices=key.choices or None, help=f"{key.help}; or {variables}")
+                           choices=key.choices or None, help=f"{key.help}; or {variables}",
+                           **({"type": _auth_option} if name == "auth" else {}))
     group.add_argument("--config", metavar="FILE",
                        help="settings file (default: $SOAPKIT_CONFIG, ./soapkit.toml, ~/.config/soapkit/soapkit.toml)")
+
+
+def _auth_option(text: str) -> str:
+    """``--auth KIND``: the onsite sign-ins soapkit does not offer are refused saying why (not just "invalid")."""
+    reason = UNSUPPORTED_SIGN_INS.get(text.strip().lower())
+    if reason is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not supported: {reason} {UNSUPPORTED_SIGN_IN_HINT}")
+    return text.strip().lower()
 
 
 def arguments_layer(args: argparse.Namespace) -> dict[str, Any]:
