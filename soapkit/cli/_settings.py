@@ -36,7 +36,7 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         variables = " or ".join(KEYS[key.file_key].env + key.env if key.file_key else key.env)
         group.add_argument(key.option, dest=name, metavar=_METAVARS.get(name, "FILE" if key.kind == "path" else None),
                            choices=key.choices or None, help=f"{key.help}; or {variables}",
-                           **({"type": _auth_option} if name == "auth" else {}))
+                           type=_auth_option if name == "auth" else str)
     group.add_argument("--config", metavar="FILE",
                        help="settings file (default: $SOAPKIT_CONFIG, ./soapkit.toml, ~/.config/soapkit/soapkit.toml)")
 
