@@ -295,3 +295,38 @@ def test_the_onsite_installation_serves_the_rest_api_without_the_application_che
     # Basic is an onsite sign-in only: the tenant's REST API refuses it
     error_of(rest.post("Contact/GetContactEntity?contactEntityId=1", headers={"Authorization": f"Basic {basic}"}),
              401, "CredentialsInvalidException")
+
+
+# --- the SOAP TimeZone header ---------------------------------------------------------------------------
+
+
+def soap_client(sb: Sandbox, zone: soapkit.TimeZoneHeader | None) -> Any:
+    cfg = sb.config
+    return soapkit.connect(cfg["context_identifier"], env=cfg["base_url"], app_token=cfg["client_secret"],
+                           credentials=soapkit.SystemUser(cfg["system_user_token"], cfg["private_key_pem"]),
+                           time_zone=zone)
+
+
+def test_the_soap_time_zone_header_converts_as_so_timezone_does(rest: Rest) -> None:
+    sb = rest.sb
+    ident = save_appointment(rest, "2026-06-01T08:00:00", "2026-06-01T09:00:00")["AppointmentId"]  # base zone
+    for zone, start in ((soapkit.TimeZoneHeader(so_time_zone_location_code="NO"), dt.datetime(2026, 6, 1, 10)),
+                        (soapkit.TimeZoneHeader(so_time_zone_id=460), dt.datetime(2026, 6, 1, 4)),
+                        (soapkit.TimeZoneHeader(so_time_zone_id=0), dt.datetime(2026, 6, 1, 8)),
+                        (None, dt.datetime(2026, 6, 1, 8))):
+        with soap_client(sb, zone) as so:
+            assert so.AppointmentAgent.GetAppointmentEntity(ident).StartDate == start, zone
+    # written in Oslo wall time over SOAP: stored in the base zone, read back in any zone over REST
+    with soap_client(sb, soapkit.TimeZoneHeader(so_time_zone_location_code="NO")) as so:
+        entity = so.AppointmentAgent.GetAppointmentEntity(ident)
+        entity.StartDate, entity.EndDate = dt.datetime(2026, 6, 2, 12), dt.datetime(2026, 6, 2, 13)
+        so.AppointmentAgent.SaveAppointmentEntity(entity)
+    assert read_appointment(rest, ident)["StartDate"] == "2026-06-02T10:00:00"
+    assert read_appointment(rest, ident, **{"SO-TimeZone": "NO"})["StartDate"] == "2026-06-02T12:00:00"
+
+
+def test_an_unknown_soap_time_zone_fails_naming_the_header(rest: Rest) -> None:
+    for zone in (soapkit.TimeZoneHeader(so_time_zone_location_code="Mars"), soapkit.TimeZoneHeader(so_time_zone_id=7)):
+        with soap_client(rest.sb, zone) as so, pytest.raises(soapkit.AgentError) as failed:
+            so.ContactAgent.GetContactEntity(1)
+        assert failed.value.exception_type == "ArgumentException" and "TimeZone" in failed.value.message

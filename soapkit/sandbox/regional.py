@@ -1,4 +1,5 @@
-"""The REST API's regional headers: ``SO-TimeZone``, ``SO-Language`` (over ``Accept-Language``) and ``SO-Culture``.
+"""Regional headers: REST's ``SO-TimeZone``, ``SO-Language`` (over ``Accept-Language``) and ``SO-Culture``, and
+the SOAP ``TimeZone`` header (``SoTimeZoneLocationCode`` or ``SoTimeZoneId``), which converts as ``SO-TimeZone``.
 
 What SuperOffice documents, and what the sandbox does with it:
 
@@ -45,6 +46,10 @@ TIME_ZONES: dict[str, str] = {
     "AU-WA": "Australia/Perth", "NZ": "Pacific/Auckland", "JP": "Asia/Tokyo", "CN": "Asia/Shanghai",
     "IN": "Asia/Kolkata", "BD": "Asia/Dhaka", "SG": "Asia/Singapore", "AE": "Asia/Dubai", "ZA": "Africa/Johannesburg",
 }
+
+#: SuperOffice's numeric time zone ids (``TimeZone/SoTimeZoneId`` of the SOAP header) -> their codes, where known
+TIME_ZONE_IDS: dict[int, str] = {1: "UTC", 36: "AU-ACT", 50: "BD", 114: "CA-QC", 140: "DK", 156: "FR", 261: "NO",
+                                 425: "US-CA", 433: "US-HI", 460: "US-NY"}
 
 #: the base time zone the sandbox stores date-times in
 BASE_ZONE = dt.timezone.utc
@@ -124,6 +129,22 @@ def time_zone(text: str | None) -> dt.tzinfo | None:
     raise RegionalHeaderError("SO-TimeZone", f"SO-TimeZone {name!r} is not a time zone this sandbox knows: send a "
                               f"SuperOffice time zone code ({', '.join(sorted(TIME_ZONES))}) or an IANA name "
                               "such as Europe/Oslo.")
+
+
+def soap_time_zone(location_code: str | None, zone_id: str | None) -> dt.tzinfo | None:
+    """The zone of the SOAP ``TimeZone`` header: its ``SoTimeZoneLocationCode`` (``NO``), else its
+    ``SoTimeZoneId`` (261); ``None`` when neither is set (``0`` is unset)."""
+    if (location_code or "").strip():
+        return time_zone(location_code)
+    text = (zone_id or "").strip()
+    if not text or text == "0":
+        return None
+    code = TIME_ZONE_IDS.get(int(text)) if text.isdigit() else None
+    if code is None:
+        raise RegionalHeaderError("TimeZone", f"TimeZone/SoTimeZoneId {text} is not a time zone id this sandbox "
+                                  f"knows ({', '.join(f'{k} {v}' for k, v in TIME_ZONE_IDS.items())}): send "
+                                  "SoTimeZoneLocationCode (NO, US-NY, ...) instead.")
+    return time_zone(code)
 
 
 def language(so_language: str | None, accept_language: str | None) -> str | None:

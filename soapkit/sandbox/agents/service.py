@@ -30,6 +30,7 @@ from soapkit.sandbox.agents.registry import AgentCall, AgentFailure
 from soapkit.sandbox.backend import Backend
 from soapkit.sandbox.credentials import Verdict
 from soapkit.sandbox.datacontract import read_as_wcf
+from soapkit.sandbox.regional import Regional, RegionalHeaderError, soap_time_zone
 from soapkit.sandbox.tenants import Tenant
 from soapkit.sandbox.web import Request, Response
 from soapkit.sandbox.wsdl_docs import WsdlDocuments
@@ -159,8 +160,25 @@ class AgentService:
             ticket = soap.header_text(envelope, credentials, ticket_qname)
         associate_id = self.authenticate(tenant, application_token, ticket, credentials="Credentials" in headers,
                                          application=not onsite)
-        return self.dispatch(request, tenant, described.name, name, params, associate_id, application_token,
-                             onsite=onsite)
+        wanted = Regional(zone=self._time_zone(envelope, headers))
+        body = self.dispatch(request, tenant, described.name, name, wanted.request_values(params), associate_id,
+                             application_token, onsite=onsite)
+        answered: dict[str, Any] = wanted.answer_values(body)
+        return answered
+
+    @staticmethod
+    def _time_zone(envelope: Any, headers: dict[str, str]) -> Any:
+        """The zone the ``TimeZone`` header asks date-times to be in (see :mod:`soapkit.sandbox.regional`)."""
+        if "TimeZone" not in headers:
+            return None
+        header = headers["TimeZone"]
+        namespace = etree.QName(header).namespace
+        code = soap.header_text(envelope, header, etree.QName(namespace, "SoTimeZoneLocationCode").text)
+        zone_id = soap.header_text(envelope, header, etree.QName(namespace, "SoTimeZoneId").text)
+        try:
+            return soap_time_zone(code, zone_id)
+        except RegionalHeaderError as error:
+            raise AgentFailure("ArgumentException", error.message) from None
 
     # --- shared by the SOAP and the REST endpoint --------------------------------------------------
 
