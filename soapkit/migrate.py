@@ -12,6 +12,8 @@ Onsite NetServer: a ``RemoteBaseURL`` that is not a SuperOffice Online host (``h
 when it already ends in ``/Remote/ServicesNN``), no tenant lookup, ``ApplicationToken`` optional, users signed in
 with :class:`~soapkit.onsite.UsernamePassword`. ``DefaultMode=Local`` cannot be migrated: NetServer then runs
 in-process, inside the .NET program, against the database; there is no wire protocol a Python program could speak.
+Nor can a binding whose security sends the Windows identity (``clientCredentialType="Windows"``/``"Ntlm"``,
+what ``SoPrincipal.AuthenticateImplicit`` signs in): soapkit does not authenticate connections that way.
 
 :func:`write_migration` writes ``soapkit.toml`` with secrets
 in separate files (mode 0600) or left to environment variables; an XML private key is converted to PEM.
@@ -30,6 +32,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from soapkit.config.keys import WINDOWS_SIGN_IN_REASON
 from soapkit.errors import ConfigurationError
 from soapkit.onsite import ONSITE_PREFIX, Onsite
 
@@ -354,8 +357,16 @@ def _read_binding(kind: str, binding: etree._Element, migration: Migration) -> l
                            "to raise (timeouts: see timeout)")
     security = binding.find("security")
     if security is not None:
-        migration.note("ignored", f"{where} security mode={security.get('mode', '?')}",
-                       "soapkit uses the URL's scheme (https for SuperOffice Online)")
+        windows = [f"{part.tag} clientCredentialType={part.get('clientCredentialType')}"
+                   for part in security.iterfind("*")
+                   if (part.get("clientCredentialType") or "").strip().lower() in ("windows", "ntlm")]
+        if windows:
+            migration.note("unmigratable", f"{where} security {', '.join(windows)}",
+                           f"{WINDOWS_SIGN_IN_REASON} Use an onsite user with a password: auth = "
+                           "\"username_password\", user_name, and the password in SOAPKIT_PASSWORD_FILE")
+        else:
+            migration.note("ignored", f"{where} security mode={security.get('mode', '?')}",
+                           "soapkit uses the URL's scheme (https for SuperOffice Online)")
     return timeouts
 
 

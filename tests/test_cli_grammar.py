@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,7 @@ def test_completion_scripts_follow_the_parser(capsys: pytest.CaptureFixture[str]
     table = words(build_parser())
     assert "sandbox" in table[""] and "admin" in table["sandbox"] and "--sandbox" in table["sandbox admin tenants"]
     assert "--data-dir" not in table["sandbox"]  # the deprecated spelling is not offered
+    assert {"bash", "zsh"} <= set(table["completion"])  # a positional's choices
     for shell in ("bash", "zsh"):
         assert main(["completion", shell]) == 0
         script = capsys.readouterr().out
@@ -71,6 +73,57 @@ def test_bash_completion_runs(tmp_path: Path) -> None:
              'echo "${COMPREPLY[@]}"; COMP_WORDS=(soapkit sand); COMP_CWORD=1; _soapkit; echo "${COMPREPLY[@]}"')
     result = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, timeout=30)
     assert result.stdout.split("\n")[:2] == ["--sandbox", "sandbox"], result.stderr
+
+
+ZSH = shutil.which("zsh")
+needs_zsh = pytest.mark.skipif(ZSH is None, reason="zsh is not installed (.ci/run installs it from apt)")
+
+# Drives a real interactive zsh in a pseudo-terminal (zsh/zpty): compinit, the generated script, then for each
+# line given: type it, press Tab, and print the buffer zsh's completion left (a widget bound to Ctrl-X).
+ZPTY_DRIVER = r"""
+zmodload zsh/zpty || exit 3
+script=$1; shift
+zpty -b sk 'zsh -f -i'
+zpty -w sk "PS1='%% '; autoload -U compinit; compinit -u; source ${(q)script}"
+zpty -w sk "_sk_show() { print -r -- \"<<\$BUFFER>>\"; zle kill-whole-line; }; zle -N _sk_show; bindkey '^X' _sk_show"
+zpty -w sk "print RE''ADY"
+zpty -r sk out '*READY*'
+for line in "$@"; do
+  zpty -w -n sk "$line"$'\t\x18'
+  zpty -r sk out '*<<*>>*'
+  print -r -- "${${out##*<<}%%>>*}"
+done
+zpty -d sk
+"""
+
+
+@needs_zsh
+def test_the_zsh_script_loads_and_registers_its_completion() -> None:
+    # as a user's ~/.zshrc would load it, from the installed command itself
+    probe = ("autoload -U compinit; compinit -u; "
+             f"source <({sys.executable} -m soapkit completion zsh) || exit 9; "
+             "print -r -- \"function=${+functions[_soapkit]} comp=${_comps[soapkit]}\"")
+    result = subprocess.run([str(ZSH), "-fc", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    assert result.stdout.strip() == "function=1 comp=_bash_complete -o default -F _soapkit"
+
+
+@needs_zsh
+def test_zsh_completes_commands_sub_commands_options_and_choices(tmp_path: Path) -> None:
+    from soapkit.cli.completion import zsh_script
+
+    script = tmp_path / "soapkit.zsh"
+    script.write_text(zsh_script(build_parser()))
+    driver = tmp_path / "drive.zsh"
+    driver.write_text(ZPTY_DRIVER)
+    typed = ["soapkit sand", "soapkit sandbox admin tenants --sa", "soapkit comp", "soapkit completion z",
+             "soapkit call --tim", "soapkit state --ctx Cust1 --no-c"]
+    result = subprocess.run([str(ZSH), "-f", str(driver), str(script), *typed], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:len(typed)] == [
+        "soapkit sandbox ", "soapkit sandbox admin tenants --sandbox ", "soapkit completion ",
+        "soapkit completion zsh ", "soapkit call --timeout ", "soapkit state --ctx Cust1 --no-color "]
 
 
 def test_demo_refuses_json(capsys: pytest.CaptureFixture[str]) -> None:

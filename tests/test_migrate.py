@@ -335,3 +335,36 @@ def test_local_mode_alone_is_an_error_that_gives_the_reason(capsys: pytest.Captu
                     "</Services></SuperOffice></configuration>")
     code, _, err = run(capsys, "migrate", str(path), "-o", str(tmp_path / "s.toml"))
     assert code == 2 and "DefaultMode=Local cannot be migrated" in err and "no wire protocol" in err
+
+
+WINDOWS_BINDING = """
+    <bindings>
+      <basicHttpBinding>
+        <binding name="Windows">
+          <security mode="TransportCredentialOnly"><transport clientCredentialType="{kind}"/></security>
+        </binding>
+      </basicHttpBinding>
+    </bindings>
+  </system.serviceModel>"""
+
+
+@pytest.mark.parametrize("kind", ["Windows", "Ntlm", "ntlm"])
+def test_a_windows_authenticated_binding_is_flagged_as_not_migratable(capsys: pytest.CaptureFixture[str],
+                                                                      tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "App.config"
+    path.write_text(ONSITE_CONFIG.replace("  </system.serviceModel>", WINDOWS_BINDING.format(kind=kind), 1))
+    migration = read_app_config(path)
+    (note,) = migration.of_kind("unmigratable")
+    assert note.subject == f"binding basicHttpBinding/Windows security transport clientCredentialType={kind}"
+    assert "SoPrincipal.AuthenticateImplicit" in note.detail and "username_password" in note.detail
+    assert migration.settings == {"env": "onsite:http://crmserver/WebServices"}  # the rest is still carried
+    code, out, _ = run(capsys, "migrate", str(path), "-o", str(tmp_path / "s.toml"), "--strict")
+    assert code == 1 and "cannot be migrated (1):" in out and "AuthenticateImplicit" in out
+
+
+def test_other_binding_security_is_only_reported_as_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "App.config"
+    path.write_text(ONSITE_CONFIG.replace("  </system.serviceModel>", WINDOWS_BINDING.format(kind="None"), 1))
+    migration = read_app_config(path)
+    assert not migration.of_kind("unmigratable")
+    assert any("security mode=TransportCredentialOnly" in n.subject for n in migration.of_kind("ignored"))

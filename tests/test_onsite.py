@@ -256,3 +256,14 @@ def test_the_sign_in_goes_to_the_clients_services_version(tmp_path: Path, monkey
         so.ticket()
     assert addresses == ["http://crm/so/Remote/Services87/SoPrincipal.svc"]
     assert so.services_url() == "http://crm/so/Remote/Services87/"
+
+
+def test_windows_sign_in_answers_not_authenticated(sandbox: Any) -> None:
+    # the sandbox speaks plain HTTP without IIS Windows authentication: every caller is anonymous
+    recorder = Recorder()
+    with soapkit.connect(env=Onsite(onsite(sandbox)["base_url"]), credentials=user_credential(sandbox),
+                         recorder=recorder) as so:
+        assert so.SoPrincipalAgent.AuthenticateImplicit() is None
+    answer = recorder.exchanges[-1].response_body.decode()
+    assert re.search(r"<(\w+:)?AuthenticationSucceeded>false</(\w+:)?AuthenticationSucceeded>", answer), answer
+    assert re.search(r"<(\w+:)?Succeeded [^>]*>true</", answer) and "NotImplemented" not in answer

@@ -108,6 +108,7 @@ CASES: dict[tuple[str, str], Callable[[RealClients], Any]] = {
         lambda r: r.service("SoPrincipal", onsite=True).AuthenticateUsernamePassword(
             r.sandbox.config["onsite"]["user"], r.sandbox.config["onsite"]["password"]),
     ("SoPrincipal", "GetSystemInfo"): lambda r: r.service("SoPrincipal").GetSystemInfo(),
+    ("SoPrincipal", "AuthenticateImplicit"): lambda r: r.service("SoPrincipal", onsite=True).AuthenticateImplicit(),
 }
 
 # Every operation the sandbox emulates for these agents (the rest answer NotImplementedException).

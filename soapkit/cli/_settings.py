@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from soapkit.config import KEYS, Settings, command_line_defaults, load_settings
-from soapkit.config.keys import how_to_set
+from soapkit.config.keys import UNSUPPORTED_SIGN_IN_HINT, UNSUPPORTED_SIGN_INS, how_to_set
 from soapkit.errors import ConfigurationError
 
 COMMAND_LINE = "command line"
@@ -35,9 +35,18 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         assert key.option is not None
         variables = " or ".join(KEYS[key.file_key].env + key.env if key.file_key else key.env)
         group.add_argument(key.option, dest=name, metavar=_METAVARS.get(name, "FILE" if key.kind == "path" else None),
-                           choices=key.choices or None, help=f"{key.help}; or {variables}")
+                           choices=key.choices or None, help=f"{key.help}; or {variables}",
+                           type=_auth_option if name == "auth" else str)
     group.add_argument("--config", metavar="FILE",
                        help="settings file (default: $SOAPKIT_CONFIG, ./soapkit.toml, ~/.config/soapkit/soapkit.toml)")
+
+
+def _auth_option(text: str) -> str:
+    """``--auth KIND``: the onsite sign-ins soapkit does not offer are refused saying why (not just "invalid")."""
+    reason = UNSUPPORTED_SIGN_INS.get(text.strip().lower())
+    if reason is not None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not supported: {reason} {UNSUPPORTED_SIGN_IN_HINT}")
+    return text.strip().lower()
 
 
 def arguments_layer(args: argparse.Namespace) -> dict[str, Any]:
@@ -58,20 +67,23 @@ def effective_settings(args: argparse.Namespace) -> Settings:
 
 
 def require(settings: Settings, names: tuple[str, ...] = ("context_identifier",), *,
-            credential: str | None = None) -> None:
+            credential: str | None = None, needs_credential: bool = True,
+            ways: dict[str, str] | None = None) -> None:
     """Report every missing piece at once, each with where it can come from (not one per run).
 
     ``names`` are settings the command needs; ``credential`` a provider whose requirements are needed too
-    (``system_user`` for ``soapkit ticket``), or ``None`` to check that some credential is configured.
+    (``system_user`` for ``soapkit ticket``), or ``None`` to check that some credential is configured
+    (unless ``needs_credential=False``: ``soapkit state`` and ``soapkit login`` need none). ``ways`` gives a
+    command's own ways to set a piece before the usual ones (``soapkit state CTX``).
     """
     from soapkit.config.auth import REQUIREMENTS, auth_kind
 
     wanted = list(names) + list(REQUIREMENTS[credential] if credential else ())
-    if str(settings.get("env") or "").lower().startswith("onsite:"):  # an onsite NetServer has no tenant
+    if is_onsite_env(settings):  # an onsite NetServer has no tenant
         wanted = [name for name in wanted if name != "context_identifier"]
     missing = [name for name in dict.fromkeys(wanted) if not _given(settings, name)]
     credential_error = None
-    if credential is None:
+    if credential is None and needs_credential:
         try:
             auth_kind(settings)
         except ConfigurationError as error:
@@ -81,12 +93,31 @@ def require(settings: Settings, names: tuple[str, ...] = ("context_identifier",)
             raise credential_error
         return
     message = f"Missing configuration: {', '.join(missing)}."
-    ways = [f"{name}: {how_to_set(name)}" for name in missing]
+    own = ways or {}
+    lines = [f"{name}: {', '.join(filter(None, (own.get(name), how_to_set(name))))}" for name in missing]
     if credential_error is not None:
         message += f" {credential_error.message}"
-        ways.append(f"credential: {credential_error.hint}")
-    ways.append("or --sandbox DIR: all of them from a local sandbox's sandbox.json")
-    raise ConfigurationError(message, hint="\n  ".join(ways))
+        lines.append(f"credential: {credential_error.hint}")
+    lines.append("or --sandbox DIR: all of them from a local sandbox's sandbox.json")
+    raise ConfigurationError(message, hint="\n  ".join(lines))
+
+
+def is_onsite_env(settings: Settings) -> bool:
+    """Whether ``env`` names an onsite NetServer (``onsite:URL``)."""
+    return str(settings.get("env") or "").strip().lower().startswith("onsite:")
+
+
+def refuse_onsite(settings: Settings, command: str, why: str, instead: str) -> None:
+    """A clear refusal of a command that has no meaning for an onsite NetServer (``env`` = ``onsite:URL``).
+
+    ``why`` says what the command needs that an onsite installation does not have; ``instead`` what to do.
+    """
+    if not is_onsite_env(settings):
+        return
+    source = settings.sources.get("env", "")
+    where = f" (env from {source})" if source and source != "?" else ""
+    raise ConfigurationError(f"soapkit {command} does not work with an onsite NetServer{where}: {why}",
+                             hint=instead)
 
 
 def _given(settings: Settings, name: str) -> bool:

@@ -1,8 +1,10 @@
 """``soapkit completion bash|zsh``: a shell completion script generated from the parser itself.
 
-The script completes command names, sub-command names and options, so it never disagrees with the parser
-(no extra package needed). Install: ``soapkit completion bash > ~/.local/share/bash-completion/completions/soapkit``
-or, for zsh, ``eval "$(soapkit completion zsh)"`` in ``~/.zshrc`` (the script uses zsh's bashcompinit).
+The script completes command names, sub-command names, options and the choices of positional arguments, so it
+never disagrees with the parser (no extra package needed). The zsh script is the bash one run through zsh's
+``bashcompinit``; zsh's own matcher then filters the words against what was typed.
+Install: ``soapkit completion bash > ~/.local/share/bash-completion/completions/soapkit`` or, for zsh,
+``eval "$(soapkit completion zsh)"`` in ``~/.zshrc``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def words(parser: argparse.ArgumentParser, path: str = "") -> dict[str, list[str
             children.update(action.choices)
         elif action.help is not argparse.SUPPRESS:
             options += action.option_strings
+            if not action.option_strings and action.choices:  # a positional with choices: `completion bash|zsh`
+                options += [str(choice) for choice in action.choices]
     table = {path: sorted(children) + sorted(set(options))}
     for name, child in children.items():
         table.update(words(child, f"{path} {name}".strip()))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from soapkit.cli._output import stdout_output
-from soapkit.cli._settings import add_connection_options, effective_settings
+from soapkit.cli._settings import add_connection_options, effective_settings, refuse_onsite, require
 from soapkit.config import Settings, build_client, client_secret, context_identifier, sign_in_store
 from soapkit.credentials.jwt_validation import CLAIM_PREFIX
 from soapkit.credentials.oauth import OAuthUser, SignInStore, default_sign_in_directory, sign_in
@@ -56,6 +56,16 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, open_url: Callable[[str], Any] | None = None) -> int:
     settings = effective_settings(args)
+    refuse_onsite(settings, "login", "it signs a user in through SuperOffice Online's identity service "
+                  "(OAuth in a browser), and an onsite installation has none; onsite users sign in with a "
+                  "user name and password (SoPrincipal.AuthenticateUsernamePassword).",
+                  "Set the user with SOAPKIT_USER_NAME (user_name in soapkit.toml) and the password with "
+                  "SOAPKIT_PASSWORD_FILE (password_file in soapkit.toml) or SOAPKIT_PASSWORD, then call: "
+                  "soapkit call --env onsite:URL --auth username_password ... signs in by itself and "
+                  "caches the ticket.")
+    # everything `login` needs, reported at once (the tenant only to forget a sign-in: signing in may pick it)
+    require(settings, ("client_id", "app_token", "context_identifier") if args.logout else ("client_id", "app_token"),
+            needs_credential=False)
     client = client_secret(settings)
     environment = Environment.resolve(str(settings.get("env")))
 

@@ -7,8 +7,7 @@ import datetime as dt
 from typing import Any
 
 from soapkit.cli._output import stdout_output
-from soapkit.cli._settings import add_connection_options, effective_settings
-from soapkit.errors import ConfigurationError
+from soapkit.cli._settings import add_connection_options, effective_settings, refuse_onsite, require
 from soapkit.http import new_session
 from soapkit.tenant import Environment, TenantDirectory, TenantLocation, validate_context_identifier
 
@@ -26,9 +25,16 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
+    refuse_onsite(settings, "state", "it asks an Online environment's state endpoint (/api/state/CTX) where a "
+                  "tenant is served from, and an onsite installation has no tenants and no state endpoint.",
+                  "The agents of an onsite NetServer are always at its base URL: call one to check it, "
+                  "e.g. soapkit call --env onsite:URL --auth username_password "
+                  "ContactAgent.GetContactEntity 1. soapkit state is for SuperOffice Online "
+                  "(--env sod, qaonline, online or a base URL).")
     ctx = args.tenant or settings.get("context_identifier")
     if not ctx:
-        raise ConfigurationError("Which tenant?", hint="soapkit state Cust12345 (or set --ctx / SOAPKIT_CTX).")
+        require(settings, ("context_identifier",), needs_credential=False,
+                ways={"context_identifier": "the CTX argument (soapkit state Cust12345)"})
     environment = Environment.resolve(str(settings.get("env")))
     with new_session() as session:
         directory = TenantDirectory(environment, session, timeout=float(settings.get("timeout")))

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from soapkit.cli._output import stdout_output
-from soapkit.cli._settings import add_connection_options, effective_settings, require
+from soapkit.cli._settings import add_connection_options, effective_settings, refuse_onsite, require
 from soapkit.config import build_client, credential_from_settings
 from soapkit.credentials.base import MemoryCache
 from soapkit.credentials.jwt_validation import CLAIM_PREFIX, TICKET_CLAIM
@@ -41,6 +41,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
+    refuse_onsite(settings, "ticket", "it exchanges a system-user token at SuperOffice Online's "
+                  "PartnerSystemUserService, and an onsite installation has no system users or partner service.",
+                  "Onsite, a ticket comes from signing in with a user name and password; soapkit call --env "
+                  "onsite:URL --auth username_password ... does that by itself and caches the ticket.")
     require(settings, ("context_identifier", "app_token"), credential="system_user")
     # a fresh exchange every time: this command is for watching it happen, not for the cached ticket
     credential = credential_from_settings(settings, auth="system_user", cache=MemoryCache())

@@ -18,6 +18,23 @@ AUTH_KINDS: tuple[str, ...] = ("system_user", "ticket", "oauth_user", "client_cr
                                "username_password")
 
 
+#: Why soapkit has no Windows sign-in: what NetServer reads is the HTTP connection's Windows identity.
+WINDOWS_SIGN_IN_REASON = ("Windows sign-in (SoPrincipal.AuthenticateImplicit) signs in whoever the HTTP connection "
+                          "is authenticated as by IIS Windows authentication (NTLM or Kerberos, the calling "
+                          "process's Windows account); soapkit does not authenticate connections that way, so "
+                          "NetServer would see an anonymous caller.")
+#: Onsite sign-ins of SoPrincipal that soapkit does not offer, by the ``auth`` names a user may try, and why.
+UNSUPPORTED_SIGN_INS: dict[str, str] = {
+    **{kind: WINDOWS_SIGN_IN_REASON for kind in ("implicit", "windows", "ntlm", "kerberos", "negotiate")},
+    "generic": ("SoPrincipal.AuthenticateGeneric hands AuthenticationGenericData to a sign-in plugin installed in "
+                "that NetServer; what the data must hold is the plugin's own, so there is nothing soapkit "
+                "could send for it."),
+}
+UNSUPPORTED_SIGN_IN_HINT = ("Sign in as an onsite user with a password instead: auth = username_password with "
+                            "user_name and the password in a file (SOAPKIT_PASSWORD_FILE) or SOAPKIT_PASSWORD; "
+                            "or give a ticket obtained elsewhere (SOAPKIT_TICKET_FILE).")
+
+
 @dataclass(frozen=True)
 class Key:
     """One setting: its type, where it may come from, and what it is for."""
@@ -136,6 +153,10 @@ def coerce(name: str, value: Any, source: str, *, base: Path | None = None) -> A
         folder = text[5:].removeprefix("//") if name == "cache" and text.lower().startswith("file:") else ""
         if folder.strip():  # a relative cache folder in soapkit.toml is relative to the file, like other paths
             return "file:" + _path(folder, base, name)
+        if name == "auth" and text.strip().lower() in UNSUPPORTED_SIGN_INS:
+            reason = UNSUPPORTED_SIGN_INS[text.strip().lower()]
+            raise ConfigurationError(f"{where}: {text!r} is not supported: {reason}",
+                                     hint=UNSUPPORTED_SIGN_IN_HINT)
         if key.kind == "choice" and text.lower() not in key.choices:
             raise ConfigurationError(f"{where}: {text!r} is not one of {', '.join(key.choices)}.")
         return text.lower() if key.kind == "choice" else text

@@ -8,7 +8,7 @@ import os
 import secrets
 import threading
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,8 +27,10 @@ from soapkit.sandbox.identity import Identity, openid_configuration
 from soapkit.sandbox.oauth import OAuthService
 from soapkit.sandbox.oauth import register_routes as register_oauth_routes
 from soapkit.sandbox.partner import PartnerService
+from soapkit.sandbox.rest import ONSITE_PATH as ONSITE_REST_AGENT_PATH
 from soapkit.sandbox.rest import PATH as REST_AGENT_PATH
-from soapkit.sandbox.rest import RestAgents
+from soapkit.sandbox.rest import WRONG_HOST_ERROR, RestAgents
+from soapkit.sandbox.rest import error_response as rest_error
 from soapkit.sandbox.seed import NORWAY, SYSTEM_ASSOCIATE_ID
 from soapkit.sandbox.server import SandboxHTTPServer
 from soapkit.sandbox.settings import SandboxSettings
@@ -322,21 +324,40 @@ class Sandbox:
             request, provision.DEFAULT_CONTEXT, version, service, onsite=True))
         router.add("GET", onsite_path, lambda request, version, service: agents.get(
             request, provision.DEFAULT_CONTEXT, version, service))
+        rest = RestAgents(agents)
+        router.add("POST", ONSITE_REST_AGENT_PATH, lambda request, agent, operation: rest.post(
+            request, provision.DEFAULT_CONTEXT, agent, operation, onsite=True))
         agent_path = r"/(?P<ctx>[^/]+)/Remote/(?P<version>Services88)/(?P<service>[A-Za-z0-9_]+)\.svc"
         router.add("POST", agent_path, _on_tenant_host(backend, agents.post))
         router.add("GET", agent_path, _on_tenant_host(backend, agents.get))
-        router.add("POST", REST_AGENT_PATH, _on_tenant_host(backend, RestAgents(agents).post))
+        router.add("POST", REST_AGENT_PATH, _on_tenant_host(backend, rest.post, wrong_host=_rest_wrong_host))
         self.oauth = register_oauth_routes(router, backend)
         admin.register_routes(router, self)
         return router
 
 
-def _on_tenant_host(backend: Backend, handler: Handler) -> Handler:
+WRONG_HOST = "Wrong subdomain used to access tenant"
+
+
+def _soap_wrong_host(ctx: str) -> Response:
+    return Response.text(421, WRONG_HOST, ctx=ctx, outcome="wrong-host")
+
+
+def _rest_wrong_host(ctx: str) -> Response:
+    """The REST API's 421: its JSON error shape, with SuperOffice's text first."""
+    response = rest_error(421, WRONG_HOST_ERROR, f"{WRONG_HOST}: tenant {ctx} is served from another host; look "
+                          f"it up again (GET /api/state/{ctx}) and call its current Api address.", ctx=ctx)
+    response.log["outcome"] = "wrong-host"
+    return response
+
+
+def _on_tenant_host(backend: Backend, handler: Handler,
+                    wrong_host: Callable[[str], Response] = _soap_wrong_host) -> Handler:
     """HTTP 421 for a call to a tenant on another host than its endpoint's (as after a tenant move)."""
     def routed(request: Request, ctx: str, **kwargs: str) -> Response:
         tenant = backend.tenants.get(ctx)
         if tenant is not None and not tenant.serves_host(request.base_url, request.header("host")):
-            return Response.text(421, "Wrong subdomain used to access tenant", ctx=tenant.ctx, outcome="wrong-host")
+            return wrong_host(tenant.ctx)
         return handler(request, ctx=ctx, **kwargs)
     return routed
 
@@ -354,4 +375,5 @@ def _index(request: Request) -> Response:
                          f"  partner: {request.base_url}/login/services/PartnerSystemUserService.svc\n"
                          f"  agents:  {request.base_url}/{{ctx}}/Remote/Services88/{{Service}}.svc\n"
                          f"  onsite:  {request.base_url}/onsite/Remote/Services88/{{Service}}.svc\n"
-                         f"  rest:    {request.base_url}/{{ctx}}/api/v1/Agents/{{Agent}}/{{Operation}}")
+                         f"  rest:    {request.base_url}/{{ctx}}/api/v1/Agents/{{Agent}}/{{Operation}}\n"
+                         f"  onsite rest: {request.base_url}/onsite/api/v1/Agents/{{Agent}}/{{Operation}}")

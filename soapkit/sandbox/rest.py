@@ -24,6 +24,8 @@ the sandbox does not emulate, 503 a tenant that is not running.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +37,7 @@ from soapkit.errors import InvalidValue
 from soapkit.sandbox import soap
 from soapkit.sandbox.agents.registry import AgentFailure
 from soapkit.sandbox.agents.service import CREDENTIALS_INVALID, NOT_IMPLEMENTED, SOURCE, AgentService
+from soapkit.sandbox.regional import Regional, RegionalHeaderError
 from soapkit.sandbox.web import BadJson, Request, Response, parse_json
 from soapkit.values.codec import OperationInputs, codec_for
 from soapkit.values.empty_strings import mark_body
@@ -43,6 +46,8 @@ from soapkit.values.outputs import plain, shape
 from soapkit.values.schema import is_many
 
 PATH = r"/(?P<ctx>[^/]+)/api/v1/Agents/(?P<agent>[^/]+)/(?P<operation>[^/]+)"
+#: the onsite installation's REST Agents API (registered before :data:`PATH`, which would read "onsite" as a tenant)
+ONSITE_PATH = r"/onsite/api/v1/Agents/(?P<agent>[^/]+)/(?P<operation>[^/]+)"
 
 #: Agents the REST API does not offer (SuperOffice: streams, BlobManager, FileManager, Messaging, SoPrincipal).
 SOAP_ONLY_AGENTS = frozenset({"BlobManager", "FileManager", "Messaging", "SoPrincipal"})
@@ -54,6 +59,8 @@ UNKNOWN_OPERATION = "UnknownOperationException"
 SOAP_ONLY = "SoapOnlyException"
 TENANT_NOT_FOUND = "TenantNotFoundException"
 TENANT_NOT_RUNNING = "TenantNotRunningException"
+#: HTTP 421: the tenant is served from another (numbered) host
+WRONG_HOST_ERROR = "WrongSubdomainException"
 
 # JSON carries numbers, booleans and text: text is read as the parameter's type (ISO dates, base64 bytes, ...).
 JSON_INPUT = InputOptions(text=True)
@@ -121,7 +128,9 @@ class RestAgents:
         self.agents = agents
         self.backend = agents.backend
 
-    def post(self, request: Request, ctx: str, agent: str, operation: str) -> Response:
+    def post(self, request: Request, ctx: str, agent: str, operation: str, *, onsite: bool = False) -> Response:
+        """Answer a call; ``onsite=True`` for the onsite installation's ``/onsite/api/v1/Agents/...`` (no
+        application check; ``SOTicket`` without ``SO-AppToken``, or ``Basic`` with the onsite user's password)."""
         tenant = self.backend.tenants.get(ctx)
         if tenant is None:
             return error_response(404, TENANT_NOT_FOUND, f"Tenant {ctx} does not exist in this sandbox.", ctx=ctx)
@@ -134,11 +143,12 @@ class RestAgents:
             name = self.operation_name(described, operation)
             label = f"REST {described.name}.{name}"
             model = described.operation(name)
-            associate_id, application_token = self._authenticate(request, tenant, model)
-            params = self.parameters(request, described, name, model)
+            associate_id, application_token = self._authenticate(request, tenant, model, onsite=onsite)
+            wanted = self.regional(request)
+            params = wanted.request_values(self.parameters(request, described, name, model))
             body = self.agents.dispatch(request, tenant, described.name, name, params, associate_id,
-                                        application_token)
-            result = self.result(model, body)
+                                        application_token, onsite=onsite)
+            result = self.result(model, body, wanted)
         except RestError as error:
             return error_response(error.status, error.error_type, error.message, parameter=error.parameter,
                                   ctx=tenant.ctx, operation=label)
@@ -173,27 +183,73 @@ class RestAgents:
 
     # --- credentials -------------------------------------------------------------------------------
 
-    def _authenticate(self, request: Request, tenant: Any, model: Any) -> tuple[int, str | None]:
+    def _authenticate(self, request: Request, tenant: Any, model: Any, *,
+                      onsite: bool = False) -> tuple[int, str | None]:
         declared = soap.declared_headers(model.input)
         scheme, _, value = (request.header("authorization") or "").strip().partition(" ")
         scheme, ticket = scheme.lower(), value.strip() or None
         application_token = (request.header("so-apptoken") or "").strip() or None
+        if onsite:
+            return self._authenticate_onsite(tenant, scheme, ticket, "Credentials" in declared), application_token
         if scheme not in ("", "soticket", "bearer"):
             raise RestError(401, CREDENTIALS_INVALID, f"Authorization scheme {scheme!r} is not accepted: send "
                             "'SOTicket 7T:...' with SO-AppToken, or 'Bearer 8A:...'.")
         if scheme == "soticket" and application_token is None:
             raise RestError(401, "ApplicationTokenInvalidException", "No SO-AppToken header: send your "
                             "application's client secret in SO-AppToken with an SOTicket credential.")
+        bearer_alone = scheme == "bearer" and application_token is None
         try:
+            # Bearer without SO-AppToken: the token names its application, which is checked all the same
             associate_id = self.agents.authenticate(
                 tenant, application_token, ticket, credentials="Credentials" in declared,
-                application=scheme != "bearer" or application_token is not None)
+                application=not bearer_alone, token_application=bearer_alone)
         except AgentFailure as failure:
             raise RestError(401, failure.exception_type, failure.message.replace(
                 "the Credentials/Ticket header", "the Authorization header").replace(
                 "in Credentials/Ticket", "in Authorization").replace(
                 "ApplicationToken SOAP header", "SO-AppToken header")) from None
         return associate_id, application_token
+
+    def _authenticate_onsite(self, tenant: Any, scheme: str, value: str | None, credentials: bool) -> int:
+        """Onsite: ``SOTicket 7T:...`` (a ticket of ``AuthenticateUsernamePassword``) or ``Basic`` with the
+        onsite user's name and password; ``SO-AppToken`` is neither needed nor checked, as onsite."""
+        if scheme == "basic":
+            return self._onsite_user(tenant, value)
+        if scheme not in ("", "soticket", "bearer"):
+            raise RestError(401, CREDENTIALS_INVALID, f"Authorization scheme {scheme!r} is not accepted here: send "
+                            "'SOTicket 7T:...' or 'Basic' with the onsite user's name and password.")
+        try:
+            return self.agents.authenticate(tenant, None, value, credentials=credentials, application=False)
+        except AgentFailure as failure:
+            raise RestError(401, failure.exception_type, failure.message.replace(
+                "the Credentials/Ticket header", "the Authorization header").replace(
+                "in Credentials/Ticket", "in Authorization")) from None
+
+    def _onsite_user(self, tenant: Any, value: str | None) -> int:
+        backend = self.backend
+        try:
+            user, separator, password = base64.b64decode(value or "", validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            separator = user = password = ""
+        if not separator:
+            raise RestError(401, CREDENTIALS_INVALID, "Authorization: Basic must carry base64 of "
+                            "'user name:password'.")
+        associate = backend.associate(tenant.ctx, backend.onsite_associate_id) or {}
+        known = str(associate.get("user_name") or "")
+        if not (known and user.strip().lower() == known.lower() and backend.onsite_password_matches(password)):
+            raise RestError(401, CREDENTIALS_INVALID, "The user name or password in Authorization: Basic is not "
+                            "valid for this onsite installation.")
+        return backend.onsite_associate_id
+
+    # --- regional headers --------------------------------------------------------------------------
+
+    @staticmethod
+    def regional(request: Request) -> Regional:
+        """``SO-TimeZone``, ``SO-Language`` (or ``Accept-Language``) and ``SO-Culture`` (see :mod:`.regional`)."""
+        try:
+            return Regional.from_headers(request.header)
+        except RegionalHeaderError as error:
+            raise RestError(400, BAD_REQUEST, error.message, parameter=error.header) from None
 
     # --- parameters and result ---------------------------------------------------------------------
 
@@ -241,8 +297,9 @@ class RestAgents:
             raise RestError(400, BAD_REQUEST, f"Bad request body: {error}.") from None
 
     @staticmethod
-    def result(model: Any, body: dict[str, Any]) -> Any:
-        """The handler's answer as the client reads it from the SOAP response (schema order, WSDL names)."""
+    def result(model: Any, body: dict[str, Any], wanted: Regional | None = None) -> Any:
+        """The handler's answer as the client reads it from the SOAP response (schema order, WSDL names), in
+        the time zone and language the request asked for."""
         payload = soap.serialize_response(model, body, {"Succeeded": True})
         envelope = etree.fromstring(payload)
         wrapper = soap.body_element(envelope)
@@ -255,6 +312,8 @@ class RestAgents:
         if read is None:
             return None
         shaped = shape(read)
+        if wanted is not None:
+            shaped = wanted.answer_values(shaped)
         try:
             has_response = "Response" in shaped
         except TypeError:

@@ -1,11 +1,13 @@
 """SoPrincipal agent (``SoPrincipal.svc``): who am I, and what system is this.
 
-Both operations declare only the ``ApplicationToken`` header (no ``Credentials``).
+Its operations declare only the ``ApplicationToken`` header (no ``Credentials``).
 ``AuthenticateWithAccessToken`` accepts any live credential the sandbox issued for this tenant and
 application (a ``7T:`` ticket today; ``8A:`` access tokens when the OAuth flow lands): it answers
 ``AuthenticationSucceeded=true``, the principal, and ``Credentials/Ticket`` (the ticket itself; a
 ticket issued for the token's user for other kinds). An unknown, expired or foreign credential answers
-``AuthenticationSucceeded=false`` with ``Succeeded=true`` and no principal.
+``AuthenticationSucceeded=false`` with ``Succeeded=true`` and no principal. ``AuthenticateUsernamePassword``
+signs in the onsite user on the onsite endpoint; ``AuthenticateImplicit`` (Windows sign-in) always answers
+``AuthenticationSucceeded=false``: nobody reaches the sandbox through IIS Windows authentication.
 """
 
 from __future__ import annotations
@@ -95,3 +97,11 @@ def get_system_info(call: AgentCall) -> dict[str, Any]:
         "DatabaseType": "SQLite", "DatabaseMinor": "", "DatabaseName": call.ctx, "IsOnTravel": False,
         "IsSatellite": False,
     }}
+
+
+@handles(SERVICE, "AuthenticateImplicit")
+def authenticate_implicit(call: AgentCall) -> dict[str, Any]:
+    """Windows sign-in: NetServer signs in the Windows account IIS authenticated the connection as (NTLM or
+    Kerberos). The sandbox serves plain HTTP without Windows authentication, so every caller is anonymous and
+    the answer is ``AuthenticationSucceeded=false``, on the onsite endpoint as on a tenant's."""
+    return {"Response": Nil, "Credentials": Nil, "AuthenticationSucceeded": False}

@@ -30,6 +30,7 @@ from soapkit.sandbox.agents.registry import AgentCall, AgentFailure
 from soapkit.sandbox.backend import Backend
 from soapkit.sandbox.credentials import Verdict
 from soapkit.sandbox.datacontract import read_as_wcf
+from soapkit.sandbox.regional import Regional, RegionalHeaderError, soap_time_zone
 from soapkit.sandbox.tenants import Tenant
 from soapkit.sandbox.web import Request, Response
 from soapkit.sandbox.wsdl_docs import WsdlDocuments
@@ -159,23 +160,45 @@ class AgentService:
             ticket = soap.header_text(envelope, credentials, ticket_qname)
         associate_id = self.authenticate(tenant, application_token, ticket, credentials="Credentials" in headers,
                                          application=not onsite)
-        return self.dispatch(request, tenant, described.name, name, params, associate_id, application_token,
-                             onsite=onsite)
+        wanted = Regional(zone=self._time_zone(envelope, headers))
+        body = self.dispatch(request, tenant, described.name, name, wanted.request_values(params), associate_id,
+                             application_token, onsite=onsite)
+        answered: dict[str, Any] = wanted.answer_values(body)
+        return answered
+
+    @staticmethod
+    def _time_zone(envelope: Any, headers: dict[str, str]) -> Any:
+        """The zone the ``TimeZone`` header asks date-times to be in (see :mod:`soapkit.sandbox.regional`)."""
+        if "TimeZone" not in headers:
+            return None
+        header = headers["TimeZone"]
+        namespace = etree.QName(header).namespace
+        code = soap.header_text(envelope, header, etree.QName(namespace, "SoTimeZoneLocationCode").text)
+        zone_id = soap.header_text(envelope, header, etree.QName(namespace, "SoTimeZoneId").text)
+        try:
+            return soap_time_zone(code, zone_id)
+        except RegionalHeaderError as error:
+            raise AgentFailure("ArgumentException", error.message) from None
 
     # --- shared by the SOAP and the REST endpoint --------------------------------------------------
 
     def authenticate(self, tenant: Tenant, application_token: str | None, ticket: str | None, *,
-                     credentials: bool = True, application: bool = True) -> int:
+                     credentials: bool = True, application: bool = True, token_application: bool = False) -> int:
         """The associate a call runs as, once its ApplicationToken and ticket pass; :class:`AgentFailure` if not.
 
-        ``application=False`` skips the ApplicationToken check (REST with a Bearer access token and no
-        ``SO-AppToken``); ``credentials=False`` skips the ticket (an operation that declares no Credentials).
-        A call that passes is a use of its ticket: a sliding ticket then lives another full lifetime.
+        ``application=False`` skips the ApplicationToken check (the onsite endpoint); with
+        ``token_application=True`` the application is then the one the credential itself was issued to, which
+        must still be registered and installed in the tenant (REST with ``Bearer`` and no ``SO-AppToken``:
+        the token names its application). ``credentials=False`` skips the ticket (an operation that declares
+        no Credentials). A call that passes is a use of its ticket: a sliding ticket then lives another full
+        lifetime.
         """
         client_id = self._check_application(tenant, application_token) if application else None
         if not credentials:
             return 0
         associate_id = self._check_ticket(tenant, ticket, client_id)
+        if token_application and client_id is None:
+            self._check_token_application(tenant, ticket or "")
         self.backend.credentials.used(ticket or "", self.backend.now())
         return associate_id
 
@@ -210,6 +233,22 @@ class AgentService:
             raise AgentFailure(APPLICATION_TOKEN_INVALID, f"Application {application.name!r} is not installed in "
                                f"tenant {tenant.ctx}.")
         return application.client_id
+
+    def _check_token_application(self, tenant: Tenant, token: str) -> None:
+        """The application a (valid) credential was issued to is registered and installed in ``tenant``.
+
+        Reference tokens (PAT/SAT) belong to a person or a service user, not to an application: nothing to check.
+        """
+        record = self.backend.credentials.lookup(token)
+        if record is None or record.client_id is None:
+            return
+        application = self.backend.apps.get(record.client_id)
+        if application is None:
+            raise AgentFailure(APPLICATION_TOKEN_INVALID, f"The application this credential was issued to (client "
+                               f"id {record.client_id}) is not registered with this sandbox.")
+        if self.backend.apps.installation(tenant.ctx, application.client_id) is None:
+            raise AgentFailure(APPLICATION_TOKEN_INVALID, f"Application {application.name!r}, which this credential "
+                               f"was issued to, is not installed in tenant {tenant.ctx}.")
 
     def _check_ticket(self, tenant: Tenant, ticket: str | None, client_id: str | None) -> int:
         check = self.backend.credentials.check(ticket, ctx=tenant.ctx, now=self.backend.now(), client_id=client_id)
