@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 import decimal
 import random
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ _XS = f"{{{XSD}}}"
 _STRINGS = ["", " ", "Acme AS", "æøå ÆØÅ", "line\nbreak", "  padded  ", "<tag>&amp;", "x" * 40, "true", "0"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def subtypes(wsdl_path: Path) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
     """For each complex type, the types an ``xsi:type`` may name for it (from the schema files): the types that
     extend it, and for a type that extends another (every SuperOffice entity extends ``Carrier``) itself and the

@@ -216,7 +216,7 @@ class OperationCodec:
         values = OrderedDict(self._header_template)
         seen = set()
         for child in node:
-            found = self._header_fields.get(child.tag)  # type: ignore[arg-type]
+            found = self._header_fields.get(child.tag)
             if found is None:
                 raise CodecFallback(f"an undeclared SOAP header {child.tag!r}")
             name, decoder = found
@@ -254,10 +254,10 @@ def _fault(fault: etree._Element) -> CodecFault:
             fault.remove(child)
 
     def text(name: str) -> str | None:  # zeep's own look-up
-        child = fault.find(name, namespaces=fault.nsmap)  # type: ignore[arg-type]
+        child = fault.find(name, namespaces=fault.nsmap)
         return child.text if child is not None else None
 
-    detail = fault.find("detail", namespaces=fault.nsmap)  # type: ignore[arg-type]
+    detail = fault.find("detail", namespaces=fault.nsmap)
     return CodecFault(text("faultcode"), text("faultstring"), detail, text("faultactor"))
 
 

@@ -143,7 +143,7 @@ class Unsupported:
 
 
 class Field:
-    __slots__ = ("tag", "local", "name", "many", "max", "required", "decoder", "wrapper_in_list")
+    __slots__ = ("decoder", "local", "many", "max", "name", "required", "tag", "wrapper_in_list")
 
     def __init__(self, name: str, element: Any, decoder: Any, wrapper_in_list: bool) -> None:
         self.tag = element.qname.text
@@ -160,8 +160,19 @@ class Field:
 class ComplexDecoder:
     """An element of a complex type (one sequence of elements): a zeep object of the type, or None."""
 
-    __slots__ = ("xsd_type", "registry", "shaped", "fields", "template", "fresh_lists", "value_class",
-                 "empty", "wrapper_item", "nested_wrapper", "label")
+    __slots__ = (
+        "empty",
+        "fields",
+        "fresh_lists",
+        "label",
+        "nested_wrapper",
+        "registry",
+        "shaped",
+        "template",
+        "value_class",
+        "wrapper_item",
+        "xsd_type",
+    )
 
     def __init__(self, xsd_type: Any, registry: DecoderRegistry, shaped: bool) -> None:
         self.xsd_type = xsd_type
@@ -340,8 +351,18 @@ class DecoderRegistry:
 class ElementEncoder:
     """Writes one element's value(s) exactly as zeep's ``Element.render`` does."""
 
-    __slots__ = ("qname", "many", "optional", "nillable", "min", "max", "registry", "xsd_type", "_type",
-                 "name")
+    __slots__ = (
+        "_type",
+        "many",
+        "max",
+        "min",
+        "name",
+        "nillable",
+        "optional",
+        "qname",
+        "registry",
+        "xsd_type",
+    )
 
     def __init__(self, element: Any, registry: EncoderRegistry) -> None:
         self.qname = element.qname
@@ -384,7 +405,7 @@ class ElementEncoder:
 
 
 class SimpleEncoder:
-    __slots__ = ("xmlvalue", "name")
+    __slots__ = ("name", "xmlvalue")
 
     def __init__(self, xsd_type: Any) -> None:
         self.xmlvalue = xsd_type.xmlvalue
@@ -400,7 +421,7 @@ class SimpleEncoder:
 
 
 class ComplexEncoder:
-    __slots__ = ("fields", "qname", "label", "empty")
+    __slots__ = ("empty", "fields", "label", "qname")
 
     def __init__(self, xsd_type: Any) -> None:
         self.fields: list[tuple[str, ElementEncoder]] = []
@@ -413,7 +434,7 @@ class ComplexEncoder:
             if not isinstance(value, (dict, CompoundValue)):
                 raise CodecFallback(f"{type(value).__name__} value for {self.label}")
             for name, field in self.fields:
-                field_value = value[name] if name in value else None
+                field_value = value[name] if name in value else None  # noqa: SIM401 (zeep objects have no .get)
                 if field_value is None and field.optional:
                     continue
                 field.render(node, field_value)
