@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree
 from zeep.xsd import ComplexType
 from zeep.xsd.elements import Element
+from zeep.xsd.types.any import AnyType
 
 from soapkit.values.schema import INTEGER_RANGES, _schema_trees, builtin_name, list_item
 
@@ -123,6 +124,12 @@ class AnswerMaker:
                 xsd_type = self.schema.get_type(f"{{{namespace}}}{local}")
             self.content(node, xsd_type, depth + 1)
             return
+        if type(xsd_type) is AnyType:  # xs:anyType: typed by xsi:type, or bare text
+            kind = rng.choice(["string", "int", "boolean", "dateTime", None])
+            if kind is not None:
+                node = _redeclare(parent, node, "xs", XSD)
+                node.set(f"{{{XSI}}}type", f"xs:{kind}")
+                xsd_type = self.schema.get_type(f"{{{XSD}}}{kind}")
         text = self.text(xsd_type)
         if text is not None:
             node.text = text

@@ -24,9 +24,10 @@ from lxml import etree
 from zeep.xsd import ComplexType
 from zeep.xsd.elements import Element
 from zeep.xsd.elements.indicators import Sequence
+from zeep.xsd.types.any import AnyType
 from zeep.xsd.types.builtins import Boolean, DateTime, Integer, Long, String
 from zeep.xsd.types.simple import AnySimpleType
-from zeep.xsd.valueobjects import CompoundValue
+from zeep.xsd.valueobjects import AnyObject, CompoundValue
 
 from soapkit.errors import SoapkitError
 from soapkit.values.schema import list_item
@@ -117,6 +118,9 @@ class LeafDecoder:
     def decode(self, node: Any) -> Any:
         if node.attrib and node.get(XSI_TYPE) is not None:
             raise CodecFallback(f"xsi:type on a {self.name} element")
+        return self.decode_text(node)
+
+    def decode_text(self, node: Any) -> Any:
         if len(node):
             raise CodecFallback(f"child elements in a {self.name} element")
         text = node.text
@@ -317,32 +321,86 @@ class DecoderRegistry:
                 return complex_decoder
             if isinstance(xsd_type, AnySimpleType):
                 found = LeafDecoder(xsd_type, self.shaped)
+            elif type(xsd_type) is AnyType:
+                found = AnyDecoder(self)
             else:
                 found = Unsupported(f"an element of type {type(xsd_type).__name__}")
             self._store(xsd_type, found)
             return found
+
+    def keep(self, xsd_type: Any) -> None:
+        with self._lock:
+            self._keep.append(xsd_type)
 
     def _store(self, xsd_type: Any, decoder: Any) -> None:
         self._by_type[id(xsd_type)] = decoder
         self._keep.append(xsd_type)
 
     def instance_type(self, declared: str, node: Any, default: Any) -> Any:
-        """The decoder of the type an ``xsi:type`` names (fallback for one zeep does not know)."""
-        prefix, _, local = declared.rpartition(":")
-        namespace = node.nsmap.get(prefix or None)
-        key = (id(default), namespace or "", local)
+        """The decoder of the complex type an ``xsi:type`` names (fallback for one zeep does not know)."""
+        key = (id(default), node.nsmap.get(declared.partition(":")[0]) or "", declared)
         found = self._instance_types.get(key)
         if found is None:
-            try:
-                xsd_type = self.schema.get_type(f"{{{namespace}}}{local}" if namespace else local)
-            except Exception as error:  # zeep raises LookupError and others for unknown names
-                raise CodecFallback(f"unknown xsi:type {declared!r}") from error
+            xsd_type = self.named_type(declared, node)
             if not isinstance(xsd_type, ComplexType):
                 raise CodecFallback(f"xsi:type {declared!r} is not a complex type")
             found = self.for_type(xsd_type)
             with self._lock:
                 self._instance_types[key] = found
         return found
+
+    def named_type(self, declared: str, node: Any) -> Any:
+        """The zeep type an ``xsi:type`` value names; CodecFallback for anything but ``prefix:name`` with a
+        declared prefix and a type the schema has (zeep reads the others in ways of its own)."""
+        if not _PREFIXED.fullmatch(declared):
+            raise CodecFallback(f"xsi:type {declared[:60]!r} is not a prefixed name")
+        prefix, _, local = declared.partition(":")
+        namespace = node.nsmap.get(prefix)
+        if not namespace or prefix == "xml":
+            raise CodecFallback(f"xsi:type {declared!r} has an undeclared prefix")
+        try:
+            xsd_type = self.schema.get_type(f"{{{namespace}}}{local}")
+        except Exception as error:  # zeep raises LookupError and others for unknown names
+            raise CodecFallback(f"unknown xsi:type {declared!r}") from error
+        if xsd_type is None:
+            raise CodecFallback(f"unknown xsi:type {declared!r}")
+        return xsd_type
+
+
+_PREFIXED = re.compile(r"[A-Za-z_][\w.\-]*:[A-Za-z_][\w.\-]*")
+
+
+class AnyDecoder:
+    """An element of ``xs:anyType``: read by its ``xsi:type`` (a built-in or a complex type), or its text."""
+
+    __slots__ = ("leaves", "registry")
+
+    def __init__(self, registry: DecoderRegistry) -> None:
+        self.registry = registry
+        self.leaves: dict[int, LeafDecoder] = {}
+
+    def decode(self, node: Any, allow_none: bool = True) -> Any:
+        declared = node.get(XSI_TYPE)
+        if declared is None:
+            if node.get(XSI_NIL) == "true":
+                return None
+            if len(node):
+                raise CodecFallback("child elements in an xs:anyType element without xsi:type")
+            return node.text
+        xsd_type = self.registry.named_type(declared, node)
+        if isinstance(xsd_type, ComplexType):
+            return self.registry.for_type(xsd_type).decode_body(node, True, allow_none)
+        if type(xsd_type) is AnyType:
+            if node.get(XSI_NIL) == "true" or len(node):
+                raise CodecFallback("an xs:anyType element typed xs:anyType with nil or children")
+            return node.text or None
+        if not isinstance(xsd_type, AnySimpleType):
+            raise CodecFallback(f"xsi:type {declared!r} is not a type the codec reads")
+        leaf = self.leaves.get(id(xsd_type))
+        if leaf is None:
+            leaf = self.leaves.setdefault(id(xsd_type), LeafDecoder(xsd_type, self.registry.shaped))
+            self.registry.keep(xsd_type)
+        return leaf.decode_text(node)
 
 
 # --- encoding --------------------------------------------------------------------------------------------
@@ -420,6 +478,18 @@ class SimpleEncoder:
             raise CodecFallback(f"{type(value).__name__} value for a {self.name} element") from error
 
 
+class AnyEncoder(SimpleEncoder):
+    """An ``xs:anyType`` element given a scalar: zeep writes its text (typed by the value) and no xsi:type; a
+    zeep object of a complex type is written by :class:`ElementEncoder` with its xsi:type, as zeep does."""
+
+    __slots__ = ()
+
+    def render(self, node: Any, value: Any, _instance: Any) -> None:
+        if isinstance(value, (dict, list, tuple, CompoundValue, AnyObject)):
+            raise CodecFallback(f"a {type(value).__name__} value for an xs:anyType element")
+        super().render(node, value, _instance)
+
+
 class ComplexEncoder:
     __slots__ = ("empty", "fields", "label", "qname")
 
@@ -472,6 +542,8 @@ class EncoderRegistry:
                 return encoder
             if isinstance(xsd_type, AnySimpleType):
                 found = SimpleEncoder(xsd_type)
+            elif type(xsd_type) is AnyType:
+                found = AnyEncoder(xsd_type)
             else:
                 found = _unsupported_render(f"an element of type {type(xsd_type).__name__}")
             self._by_type[id(xsd_type)] = found
