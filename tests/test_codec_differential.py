@@ -254,3 +254,52 @@ def test_compiled_is_cached_per_description_and_operation(catalog: Catalog) -> N
     description = catalog.describe("Contact")
     assert compiled(description, "GetContactEntity") is compiled(description, "GetContactEntity")
     assert compiled(description, "GetContactEntity") is not compiled(description, "GetContactList")
+
+
+def test_the_hot_path_builds_no_zeep_objects_the_zeep_way(catalog: Catalog, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither decoding nor encoding goes through zeep's parsing, rendering or object construction."""
+    from zeep.xsd import ComplexType
+    from zeep.xsd.elements import Element
+    from zeep.xsd.valueobjects import CompoundValue
+
+    description = catalog.describe("Contact")
+    content = AnswerMaker(description, "GetContactEntity", random.Random(3)).envelope()
+    reader, writer = compiled(description, "GetContactEntity"), compiled(description, "SaveContactEntity")
+    values = codec_for(description).inputs("SaveContactEntity").bind(({"Name": "Acme", "Emails": [{"Value": "a"}]},),
+                                                                     {})
+    reader.decode(content), writer.encode(values, HEADERS)  # compiled before the watch starts
+
+    def forbidden(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("zeep's object machinery was used")
+
+    for target, name in ((CompoundValue, "__init__"), (ComplexType, "parse_xmlelement"), (ComplexType, "render"),
+                         (Element, "parse"), (Element, "render")):
+        monkeypatch.setattr(target, name, forbidden)
+    assert reader.decode(content).header is not None
+    assert writer.encode(values, HEADERS).startswith(b"<?xml")
+
+
+def test_compiling_and_decoding_from_many_threads_at_once() -> None:
+    import threading
+
+    description = Catalog(index_cache=False).describe("Sale")  # nothing compiled yet
+    names = description.operation_names[:24]
+    answers = {name: AnswerMaker(description, name, random.Random(name)).envelope() for name in names}
+    expected = {name: zeep_reply(description, name, answers[name]) for name in names}  # zeep only: no codec
+    failures: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def work(offset: int) -> None:
+        barrier.wait()
+        for i in range(len(names)):
+            name = names[(i + offset) % len(names)]
+            if not same(compiled(description, name).decode(answers[name]), expected[name]):
+                failures.append(name)
+
+    threads = [threading.Thread(target=work, args=(n * 3,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert len({id(compiled(description, name)) for name in names}) == len(names)
