@@ -29,10 +29,10 @@ def test_codec_benchmark_runs_every_contender_and_writes_json(tmp_path: Path, ca
     results = module.run(iterations=2)
     assert set(results) == {"decode ContactEntity", "encode SaveContactEntity"}
     for times in results.values():
-        assert set(times) == {"lxml", "zeep", "codec"} and all(t >= 0 for t in times.values())
+        assert {"lxml", "zeep", "codec"} <= set(times) and all(t >= 0 for t in times.values())
     target = tmp_path / "codec.json"
     assert module.main(["--iterations", "2", "--json", str(target)]) == 0
     import json
 
-    assert set(json.loads(target.read_text())["decode ContactEntity"]) == {"lxml", "zeep", "codec"}
+    assert set(json.loads(target.read_text())["decode ContactEntity"]) == {"lxml", "plain zeep", "zeep", "codec"}
     assert "of lxml" in capsys.readouterr().out
