@@ -135,6 +135,9 @@ def test_headers_are_written_in_the_binding_order_only_when_given(catalog: Catal
     written = [etree.QName(child).localname for child in etree.fromstring(mine).iterfind(f"{{{ENV}}}Header/*")]
     assert written == [name for name in ("ApplicationToken", "Credentials", "TimeZone") if headers.get(name)]
     assert b"addressing" not in mine
+    assert codec.header_names == ("ApplicationToken", "Credentials", "TimeZone")
+    assert compiled(catalog.describe("PartnerSystemUserService"), "Authenticate").header_names == (
+        "ApplicationToken", "ContextIdentifier")
 
 
 def test_empty_strings_stay_empty_and_none_stays_nil(catalog: Catalog) -> None:

@@ -130,6 +130,8 @@ class OperationCodec:
         self._body = ElementEncoder(message.body, registries.encoders) if message.body is not None else None
         self._headers = [(header_name, ElementEncoder(element, registries.encoders))
                          for header_name, element in message.header.type.elements]
+        #: The SOAP headers the operation's input declares, in the binding's order (the keys ``encode`` reads).
+        self.header_names: tuple[str, ...] = tuple(header_name for header_name, _ in self._headers)
         action = operation.soapaction
         #: The HTTP headers zeep sends with the request.
         self.http_headers: dict[str, str] = {"SOAPAction": f'"{action}"' if action else '""',
