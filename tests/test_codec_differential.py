@@ -306,3 +306,17 @@ def test_compiling_and_decoding_from_many_threads_at_once() -> None:
         thread.join()
     assert not failures
     assert len({id(compiled(description, name)) for name in names}) == len(names)
+
+
+def test_compiled_codecs_go_with_their_description() -> None:
+    import gc
+    import weakref
+
+    description = Catalog(index_cache=False).describe("Contact")
+    codec = compiled(description, "GetContactEntity")
+    codec.decode(contact_answer("<Response><ContactId>5</ContactId></Response>"))
+    gone = weakref.ref(description)
+    del description
+    gc.collect()
+    assert gone() is None
+    assert repr(codec) == "<OperationCodec Contact.GetContactEntity>"

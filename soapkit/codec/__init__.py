@@ -102,27 +102,31 @@ class _Registries:
         self.encoders = EncoderRegistry()
 
 
-_registries: weakref.WeakKeyDictionary[Any, _Registries] = weakref.WeakKeyDictionary()
-_registries_lock = threading.Lock()
+class _Compiled:
+    """What is compiled for one service description: its operations' codecs and the type registries of each of
+    its zeep schemas (nothing in here refers to the description, so it goes with it)."""
 
+    def __init__(self) -> None:
+        self.codecs: dict[str, OperationCodec] = {}
+        self.registries: dict[int, tuple[Any, _Registries]] = {}
 
-def _registries_for(schema: Any) -> _Registries:
-    with _registries_lock:
-        found = _registries.get(schema)
-        if found is None:
-            found = _registries[schema] = _Registries(schema)
-        return found
+    def registries_for(self, schema: Any) -> _Registries:
+        with _codecs_lock:
+            found = self.registries.get(id(schema))
+            if found is None:
+                found = self.registries[id(schema)] = (schema, _Registries(schema))
+            return found[1]
 
 
 class OperationCodec:
     """The compiled request writer and answer reader of one operation."""
 
-    def __init__(self, description: ServiceDescription, name: str) -> None:
+    def __init__(self, description: ServiceDescription, name: str, compiled: _Compiled | None = None) -> None:
         operation = description.operation(name)
-        self.description = description
+        self.service = description.name
         self.name = name
         schema = operation.binding.wsdl.types
-        registries = _registries_for(schema)
+        registries = (compiled or _Compiled()).registries_for(schema)
         message = operation.input
         if message._is_body_wrapped or operation.output._is_body_wrapped:
             raise CodecFallback(f"{name} has a multi-part body")
@@ -155,7 +159,7 @@ class OperationCodec:
         self._envelope = output.envelope
 
     def __repr__(self) -> str:
-        return f"<OperationCodec {self.description.name}.{self.name}>"
+        return f"<OperationCodec {self.service}.{self.name}>"
 
     # --- requests ----------------------------------------------------------------------------------------
 
@@ -263,7 +267,7 @@ def _fault(fault: etree._Element) -> CodecFault:
     return CodecFault(text("faultcode"), text("faultstring"), detail, text("faultactor"))
 
 
-_codecs: weakref.WeakKeyDictionary[ServiceDescription, dict[str, OperationCodec]] = weakref.WeakKeyDictionary()
+_codecs: weakref.WeakKeyDictionary[ServiceDescription, _Compiled] = weakref.WeakKeyDictionary()
 _codecs_lock = threading.Lock()
 
 
@@ -273,10 +277,12 @@ def compiled(description: ServiceDescription, operation_name: str) -> OperationC
     Raises :class:`CodecFallback` for an operation the codec does not handle at all (none of the shipped ones).
     """
     with _codecs_lock:
-        per_description = _codecs.setdefault(description, {})
-        found = per_description.get(operation_name)
+        per_description = _codecs.get(description)
+        if per_description is None:
+            per_description = _codecs[description] = _Compiled()
+        found = per_description.codecs.get(operation_name)
     if found is None:
-        built = OperationCodec(description, operation_name)
+        built = OperationCodec(description, operation_name, per_description)
         with _codecs_lock:
-            found = per_description.setdefault(operation_name, built)
+            found = per_description.codecs.setdefault(operation_name, built)
     return found
