@@ -24,6 +24,7 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
+from soapkit.codec import CodecMode, DecodedReply
 from soapkit.error_table import exception_info_error, failure_error, fault_error, status_error
 from soapkit.errors import (
     ConfigurationError,
@@ -103,8 +104,13 @@ def envelope(model: Bound, operation: str, values: Mapping[str, Any], headers: H
 
 def decode(model: Bound, response: HttpResponse) -> Any:
     """zeep's reading of a SOAP answer; faults and unreadable or unsafe XML become soapkit errors."""
+    return _read(lambda: model.binding.process_reply(model.client, model.operation, response))
+
+
+def _read(reader: Callable[[], Any]) -> Any:
+    """``reader()`` (zeep's or the codec's reading of an answer) with what they raise classified by the table."""
     try:
-        return model.binding.process_reply(model.client, model.operation, response)
+        return reader()
     except zeep.exceptions.Fault as fault:
         detail = etree.tostring(fault.detail).decode() if fault.detail is not None else None
         raise fault_error(fault.code, fault.message, detail) from None
@@ -118,11 +124,19 @@ def decode(model: Bound, response: HttpResponse) -> Any:
 
 def soap_exchange(catalog: Catalog, service: str, operation: str, address: str, values: Mapping[str, Any],
                   headers: HeaderValues, *, version: str, timeout: float, deadline: float | None = None,
-                  max_bytes: int = MAX_RESPONSE_BYTES, purpose: Any = "soap") -> Flow[Any]:
-    """One SOAP request and zeep's reading of its answer (``{header, body}`` when the operation has output
-    headers). Errors come from the one table; nothing is retried here."""
+                  max_bytes: int = MAX_RESPONSE_BYTES, purpose: Any = "soap", codec: CodecMode = "zeep") -> Flow[Any]:
+    """One SOAP request and its answer read: zeep's result (``{header, body}`` when the operation has output
+    headers), or with ``codec="compiled"`` a :class:`~soapkit.codec.DecodedReply` (the compiled codec; any
+    message it cannot read exactly like zeep goes to zeep). Errors come from the one table; nothing is retried."""
     model = bound(catalog, service, operation, version)
-    body, http_headers = envelope(model, operation, values, headers, address)
+    compiled = _compiled(catalog, service, operation, version) if codec == "compiled" and not \
+        headers.ws_addressing else None
+    if compiled is not None:
+        header_values = {name: headers.value(name) for name in compiled.header_names}
+        body = compiled.encode(values, {name: value for name, value in header_values.items() if value is not None})
+        http_headers = dict(compiled.http_headers)
+    else:
+        body, http_headers = envelope(model, operation, values, headers, address)
     outcome = yield HttpRequest("POST", address, http_headers, body, timeout=timeout, deadline=deadline,
                                 max_bytes=max_bytes, purpose=purpose)
     if isinstance(outcome, TransportFailure):
@@ -131,11 +145,31 @@ def soap_exchange(catalog: Catalog, service: str, operation: str, address: str, 
     error = status_error(outcome, address)
     if error is not None:
         raise error
+    if compiled is not None:
+        from soapkit.codec import CodecFallback
+
+        try:
+            return _read(lambda: compiled.decode(outcome.content, outcome.status_code))
+        except CodecFallback:
+            pass  # zeep reads it: the codec never guesses
     return decode(model, outcome)
+
+
+def _compiled(catalog: Catalog, service: str, operation: str, version: str) -> Any:
+    from soapkit.codec import CodecFallback, compiled
+
+    try:
+        return compiled(catalog.describe(service, version), operation)
+    except CodecFallback:
+        return None  # an operation the codec does not compile: zeep writes and reads it
 
 
 def unwrap(result: Any) -> Any:
     """The ``Response`` value of an agent answer; raise the table's error when ``Succeeded`` is false."""
+    if isinstance(result, DecodedReply):  # the compiled codec has read it already
+        if result.header is not None:
+            raise_if_failed(result.header)
+        return result.value
     header = _part(result, "header") if _has(result, "header") else None
     body = result.body if _has(result, "body") else result
     if header is not None:
@@ -180,6 +214,7 @@ class CallSettings:
     retries: RetryPolicy
     max_response_bytes: int = MAX_RESPONSE_BYTES
     input_options: InputOptions | None = None
+    codec: CodecMode = "compiled"
     monotonic: Callable[[], float] = time.monotonic
 
 
@@ -215,7 +250,7 @@ def agent_call(settings: CallSettings, service: str, operation: str, args: tuple
             result = yield from soap_exchange(
                 settings.catalog, service, operation, address, values, settings.header_values(ticket),
                 version=settings.version, timeout=settings.timeout, deadline=deadline,
-                max_bytes=settings.max_response_bytes)
+                max_bytes=settings.max_response_bytes, codec=settings.codec)
             return unwrap(result)
         except WrongSubdomain:
             if rerouted or settings.forget_tenant is None:

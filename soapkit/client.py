@@ -11,6 +11,7 @@ import requests
 
 from soapkit.agents import AgentProxy
 from soapkit.calls import MAX_RESPONSE_BYTES, CallSettings, agent_call
+from soapkit.codec import CodecMode
 from soapkit.catalog import DEFAULT_VERSION, PARTNER_SERVICE, Catalog, default_catalog
 from soapkit.credentials.base import AuthContext, Credential, StaticToken
 from soapkit.credentials.jwt_validation import JwksCache
@@ -65,6 +66,7 @@ class ClientBase:
         retries: RetryPolicy | int | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         http: Any = None,
+        codec: CodecMode = "compiled",
     ) -> None:
         if not isinstance(credentials, Credential):
             raise ConfigurationError(
@@ -78,6 +80,9 @@ class ClientBase:
             raise ConfigurationError(f"timeout={timeout!r} must be a positive number of seconds.")
         if isinstance(max_response_bytes, bool) or not isinstance(max_response_bytes, int) or max_response_bytes < 1:
             raise ConfigurationError(f"max_response_bytes={max_response_bytes!r} must be a positive whole number.")
+        if codec not in ("compiled", "zeep"):
+            raise ConfigurationError(f"codec={codec!r}: give 'compiled' (the default) or 'zeep'.",
+                                     hint="codec='zeep' sends and reads every message through zeep (docs/codec.md).")
         environment = resolve_environment(env)
         #: the onsite NetServer this client talks to (no tenant lookup), or None for SuperOffice Online
         self.onsite: Onsite | None = environment if isinstance(environment, Onsite) else None
@@ -118,7 +123,7 @@ class ClientBase:
             services_url=self.services_url_flow,
             forget_tenant=None if self.onsite is not None else self._forget_tenant,
             header_values=self.header_values, timeout=self.timeout, retries=self.retries,
-            max_response_bytes=max_response_bytes, input_options=self.input_options,
+            max_response_bytes=max_response_bytes, input_options=self.input_options, codec=codec,
         )
         self._agents: dict[str, AgentProxy] = {}
         self._lock = threading.Lock()
