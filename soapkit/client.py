@@ -11,8 +11,8 @@ import requests
 
 from soapkit.agents import AgentProxy
 from soapkit.calls import MAX_RESPONSE_BYTES, CallSettings, agent_call
-from soapkit.codec import CodecMode
 from soapkit.catalog import DEFAULT_VERSION, PARTNER_SERVICE, Catalog, default_catalog
+from soapkit.codec import CodecMode
 from soapkit.credentials.base import AuthContext, Credential, StaticToken
 from soapkit.credentials.jwt_validation import JwksCache
 from soapkit.debug import Recorder
