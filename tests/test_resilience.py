@@ -20,6 +20,7 @@ import random
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ import pytest
 import soapkit
 from soapkit import RetryPolicy
 from soapkit.calls import CallSettings, agent_call
+from soapkit.credentials.caches import FileCache, RedisCache
 from soapkit.credentials.system_user import SystemUser
 from soapkit.errors import AgentError, ConnectionFailed, OutcomeUnknown, SoapkitError
 from soapkit.flow import Headers, HttpRequest, HttpResponse, Sleep, TransportFailure
@@ -149,10 +151,32 @@ def test_a_ticket_expiring_and_the_tenant_moving_mid_run_fail_no_call(own_sandbo
     assert so.tenants.lookups == 4  # looked up again after each of the three moves (each a 421)
 
 
-def test_64_concurrent_async_calls_on_a_cold_cache_make_one_exchange(own_sandbox: Sandbox) -> None:
+@pytest.fixture(params=["memory", "file", "redis"])
+def shared_cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """The credential caches the async driver must single-flight through (Redis: a throwaway server)."""
+    if request.param == "memory":
+        yield None
+    elif request.param == "file":
+        yield FileCache(tmp_path / "cache")
+    else:
+        from test_cache_redis import start_redis
+
+        (tmp_path / "redis").mkdir()
+        process, url = start_redis(tmp_path / "redis")
+        try:
+            yield RedisCache.from_url(url)
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def test_64_concurrent_async_calls_on_a_cold_cache_make_one_exchange(own_sandbox: Sandbox, shared_cache: Any) -> None:
     own_sandbox.faults.clear()
     recorder = soapkit.Recorder(max_exchanges=1000)
-    so = _connect(own_sandbox, asynchronous=True, recorder=recorder)
+    cfg = own_sandbox.config
+    so = soapkit.connect_async(cfg["context_identifier"], env=cfg["base_url"], app_token=cfg["client_secret"],
+                               credentials=SystemUser(cfg["system_user_token"], cfg["private_key_xml"],
+                                                      cache=shared_cache), recorder=recorder)
 
     async def run() -> list[Any]:
         async with so:
