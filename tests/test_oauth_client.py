@@ -351,11 +351,12 @@ def test_loopback_receiver_ignores_other_requests(sandbox: Sandbox) -> None:
 def test_sign_out_without_a_revocation_endpoint_only_forgets(sandbox: Sandbox, tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     from soapkit.credentials.oauth import flow
+    from soapkit.flow import returns
 
     user = _signed_in_user(sandbox, tmp_path)
     stored = _store(sandbox, tmp_path).load()
     assert stored is not None
-    monkeypatch.setattr(flow, "revocation_url", lambda *args, **kwargs: None)  # like SuperOffice's metadata today
+    monkeypatch.setattr(flow, "revocation_url_flow", lambda *args, **kwargs: returns(None))  # as SuperOffice today
     assert user.sign_out(_context(sandbox)) is False
     assert _store(sandbox, tmp_path).load() is None and not user.has_refresh_token
     assert token_call(sandbox, grant_type="refresh_token", refresh_token=stored.refresh_token).status_code == 200

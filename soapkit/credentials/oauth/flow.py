@@ -20,7 +20,7 @@ from soapkit.credentials.jwt_validation import CLAIM_PREFIX, DEFAULT_LEEWAY, Sig
 from soapkit.credentials.oauth.pkce import Pkce, same
 from soapkit.errors import ConfigurationError, OAuthError, TokenValidationError
 from soapkit.flow import Flow, HttpResponse, request
-from soapkit.http import json_object, send
+from soapkit.http import json_object
 from soapkit.redaction import mask
 from soapkit.tenant import Environment
 
@@ -116,27 +116,43 @@ def request_token_flow(environment: Environment, client: ClientSecret, form: dic
 
 def revoke_token(session: requests.Session, environment: Environment, client: ClientSecret, token: str, *,
                  hint: str | None = None, timeout: float = 30.0) -> bool:
+    """:func:`revoke_token_flow` run by the synchronous driver."""
+    from soapkit.drivers.sync import SyncDriver
+
+    return SyncDriver(session).run(revoke_token_flow(environment, client, token, hint=hint, timeout=timeout))
+
+
+def revoke_token_flow(environment: Environment, client: ClientSecret, token: str, *, hint: str | None = None,
+                      timeout: float = 30.0) -> Flow[bool]:
     """RFC 7009 revocation at the environment's ``revocation_endpoint``; False when it publishes none.
 
     SuperOffice's metadata lists no revocation endpoint today; the sandbox's is ``/login/common/oauth/revoke``.
     """
-    url = revocation_url(session, environment, timeout=timeout)
+    url = yield from revocation_url_flow(environment, timeout=timeout)
     if url is None:
         return False
     body = {"token": token}
     if hint:
         body["token_type_hint"] = hint
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
     client.apply(body, headers)
-    response = send(session, "POST", url, data=body, headers=headers, timeout=timeout)
+    response = yield from request("POST", url, purpose="oauth", timeout=timeout, headers=headers,
+                                  body=urlencode(body).encode("ascii"))
     if response.status_code != 200:
         raise oauth_error(response.status_code, _json(response, "revocation endpoint"), "revocation")
     return True
 
 
 def revocation_url(session: requests.Session, environment: Environment, *, timeout: float = 30.0) -> str | None:
+    """:func:`revocation_url_flow` run by the synchronous driver."""
+    from soapkit.drivers.sync import SyncDriver
+
+    return SyncDriver(session).run(revocation_url_flow(environment, timeout=timeout))
+
+
+def revocation_url_flow(environment: Environment, *, timeout: float = 30.0) -> Flow[str | None]:
     """The ``revocation_endpoint`` of the environment's OpenID metadata, if it has one."""
-    response = send(session, "GET", environment.openid_configuration_url, timeout=timeout)
+    response = yield from request("GET", environment.openid_configuration_url, purpose="oauth", timeout=timeout)
     if response.status_code != 200:
         return None
     url = (json_object(response) or {}).get("revocation_endpoint")
