@@ -19,7 +19,7 @@ from lxml import etree
 
 from soapkit.catalog import ZEEP_SETTINGS, ServiceDescription
 from soapkit.codec import DecodedReply
-from soapkit.headers import SuperOfficeHeaders
+from soapkit.headers import HeaderValues, ResponseParts, write_headers
 from soapkit.values.empty_strings import EmptyStrings
 from soapkit.values.outputs import shape
 
@@ -28,15 +28,26 @@ _clients: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = weakref.W
 _lock = threading.Lock()
 
 
-class _GivenHeaders(SuperOfficeHeaders):
-    """soapkit's header plugin (its egress and ingress code) writing the header values of a mapping."""
+class _GivenValues(HeaderValues):
+    """Header values read from a mapping (a header absent from it, or None, is not written)."""
 
     def __init__(self, headers: Mapping[str, Any]) -> None:
-        super().__init__(None, application_token_optional=True)
-        self._given = dict(headers)
+        super().__init__(application_token_optional=True)
+        object.__setattr__(self, "_given", dict(headers))
 
-    def _value(self, name: str) -> Any:
-        return self._given.get(name)
+    def value(self, name: str) -> Any:
+        return self._given.get(name)  # type: ignore[attr-defined]
+
+
+class _GivenHeaders(ResponseParts):
+    """soapkit's header writer and response-part reader, as the client applies them, for given values."""
+
+    def __init__(self, headers: Mapping[str, Any]) -> None:
+        self._values = _GivenValues(headers)
+
+    def egress(self, envelope: etree._Element, http_headers: dict[str, str], operation: Any,
+               binding_options: Any) -> tuple[etree._Element, dict[str, str]]:
+        return write_headers(envelope, operation.input.header, self._values), http_headers
 
 
 def _proxy(description: ServiceDescription, operation: str, headers: Mapping[str, Any]) -> tuple[Any, Any]:
