@@ -5,78 +5,110 @@
 
 Onsite NetServer: ``soapkit.connect(env=Onsite("http://host/SuperOffice/"), credentials=UsernamePassword(user,
 password_file=...))``.
+
+``import soapkit`` is cheap: the public names below are imported on first use (zeep, requests, lxml and the
+credential machinery load only when a name that needs them is touched), so ``soapkit --help`` and scripts that
+only need an exception class start at once. ``from soapkit import X``, ``dir(soapkit)`` and ``__all__`` behave as
+if everything had been imported eagerly.
 """
 
-from soapkit._version import __version__
-from soapkit.catalog import Catalog
-from soapkit.client import SuperOfficeClient, connect
-from soapkit.credentials import (
-    ClientCredentials,
-    Credential,
-    OAuthUser,
-    PersonalAccessToken,
-    ServiceAccessToken,
-    StaticToken,
-    SystemUser,
-    sign_system_token,
-)
-from soapkit.debug import Recorder
-from soapkit.errors import (
-    AgentError,
-    AuthenticationFailed,
-    ConfigurationError,
-    CredentialError,
-    CredentialRejected,
-    HttpError,
-    InvalidValue,
-    LoginFailed,
-    OAuthError,
-    SignInRequired,
-    SoapFault,
-    SoapkitError,
-    TenantNotRunning,
-    TokenValidationError,
-    TransportError,
-)
-from soapkit.headers import TimeZoneHeader
-from soapkit.onsite import Onsite, UsernamePassword
-from soapkit.tenant import Environment
-from soapkit.values import MultiLanguageText, decode_value, plain
+from __future__ import annotations
 
-__all__ = [
-    "AgentError",
-    "AuthenticationFailed",
-    "Catalog",
-    "ClientCredentials",
-    "ConfigurationError",
-    "Credential",
-    "CredentialError",
-    "CredentialRejected",
-    "Environment",
-    "HttpError",
-    "InvalidValue",
-    "LoginFailed",
-    "MultiLanguageText",
-    "OAuthError",
-    "OAuthUser",
-    "Onsite",
-    "PersonalAccessToken",
-    "Recorder",
-    "ServiceAccessToken",
-    "SignInRequired",
-    "SoapFault",
-    "SoapkitError",
-    "StaticToken",
-    "SuperOfficeClient",
-    "SystemUser",
-    "TenantNotRunning",
-    "TimeZoneHeader",
-    "TokenValidationError",
-    "TransportError",
-    "UsernamePassword",
-    "__version__",
-    "connect",
-    "decode_value",
-    "plain",
-    "sign_system_token",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from soapkit._version import __version__
+
+#: The public API: defining module -> the names it contributes. This is the one table; to export a new name,
+#: add it here *and* to the ``if TYPE_CHECKING:`` block below (for mypy and IDEs). tests/test_startup.py fails
+#: when the two disagree.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "soapkit.catalog": ("Catalog",),
+    "soapkit.client": ("SuperOfficeClient", "connect"),
+    "soapkit.credentials": (
+        "ClientCredentials",
+        "Credential",
+        "OAuthUser",
+        "PersonalAccessToken",
+        "ServiceAccessToken",
+        "StaticToken",
+        "SystemUser",
+        "sign_system_token",
+    ),
+    "soapkit.debug": ("Recorder",),
+    "soapkit.errors": (
+        "AgentError",
+        "AuthenticationFailed",
+        "ConfigurationError",
+        "CredentialError",
+        "CredentialRejected",
+        "HttpError",
+        "InvalidValue",
+        "LoginFailed",
+        "OAuthError",
+        "SignInRequired",
+        "SoapFault",
+        "SoapkitError",
+        "TenantNotRunning",
+        "TokenValidationError",
+        "TransportError",
+    ),
+    "soapkit.headers": ("TimeZoneHeader",),
+    "soapkit.onsite": ("Onsite", "UsernamePassword"),
+    "soapkit.tenant": ("Environment",),
+    "soapkit.values": ("MultiLanguageText", "decode_value", "plain"),
+}
+
+_MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted([*_MODULE_OF, "__version__"])
+
+if TYPE_CHECKING:
+    from soapkit.catalog import Catalog
+    from soapkit.client import SuperOfficeClient, connect
+    from soapkit.credentials import (
+        ClientCredentials,
+        Credential,
+        OAuthUser,
+        PersonalAccessToken,
+        ServiceAccessToken,
+        StaticToken,
+        SystemUser,
+        sign_system_token,
+    )
+    from soapkit.debug import Recorder
+    from soapkit.errors import (
+        AgentError,
+        AuthenticationFailed,
+        ConfigurationError,
+        CredentialError,
+        CredentialRejected,
+        HttpError,
+        InvalidValue,
+        LoginFailed,
+        OAuthError,
+        SignInRequired,
+        SoapFault,
+        SoapkitError,
+        TenantNotRunning,
+        TokenValidationError,
+        TransportError,
+    )
+    from soapkit.headers import TimeZoneHeader
+    from soapkit.onsite import Onsite, UsernamePassword
+    from soapkit.tenant import Environment
+    from soapkit.values import MultiLanguageText, decode_value, plain
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use and keep it, so the next access is an ordinary attribute."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

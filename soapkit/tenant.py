@@ -14,11 +14,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from soapkit.errors import ConfigurationError, HttpError, TenantError, TenantNotFound, TenantNotRunning
+
+if TYPE_CHECKING:
+    import requests
 
 ENVIRONMENTS: dict[str, str] = {
     "sod": "https://sod.superoffice.com",
@@ -184,7 +185,11 @@ class TenantDirectory:
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.environment = environment
-        self._session = session or requests.Session()
+        if session is None:
+            import requests  # deferred: `soapkit --help` and `import soapkit` must not load it
+
+            session = requests.Session()
+        self._session = session
         self._timeout = timeout
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self._lock = threading.Lock()
