@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from soapkit._version import __version__
+from soapkit._version import __version__ as __version__
 
 #: The public API: defining module -> the names it contributes. This is the one table; to export a new name,
 #: add it here *and* to the ``if TYPE_CHECKING:`` block below (for mypy and IDEs). tests/test_startup.py fails
@@ -63,41 +63,41 @@ _MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items()
 
 __all__ = sorted([*_MODULE_OF, "__version__"])
 
-if TYPE_CHECKING:
-    from soapkit.catalog import Catalog
-    from soapkit.client import SuperOfficeClient, connect
-    from soapkit.credentials import (
-        ClientCredentials,
-        Credential,
-        OAuthUser,
-        PersonalAccessToken,
-        ServiceAccessToken,
-        StaticToken,
-        SystemUser,
-        sign_system_token,
-    )
-    from soapkit.debug import Recorder
-    from soapkit.errors import (
-        AgentError,
-        AuthenticationFailed,
-        ConfigurationError,
-        CredentialError,
-        CredentialRejected,
-        HttpError,
-        InvalidValue,
-        LoginFailed,
-        OAuthError,
-        SignInRequired,
-        SoapFault,
-        SoapkitError,
-        TenantNotRunning,
-        TokenValidationError,
-        TransportError,
-    )
-    from soapkit.headers import TimeZoneHeader
-    from soapkit.onsite import Onsite, UsernamePassword
-    from soapkit.tenant import Environment
-    from soapkit.values import MultiLanguageText, decode_value, plain
+if TYPE_CHECKING:  # `X as X`: an explicit re-export, for type checkers in strict mode
+    from soapkit.catalog import Catalog as Catalog
+    from soapkit.client import SuperOfficeClient as SuperOfficeClient
+    from soapkit.client import connect as connect
+    from soapkit.credentials import ClientCredentials as ClientCredentials
+    from soapkit.credentials import Credential as Credential
+    from soapkit.credentials import OAuthUser as OAuthUser
+    from soapkit.credentials import PersonalAccessToken as PersonalAccessToken
+    from soapkit.credentials import ServiceAccessToken as ServiceAccessToken
+    from soapkit.credentials import StaticToken as StaticToken
+    from soapkit.credentials import SystemUser as SystemUser
+    from soapkit.credentials import sign_system_token as sign_system_token
+    from soapkit.debug import Recorder as Recorder
+    from soapkit.errors import AgentError as AgentError
+    from soapkit.errors import AuthenticationFailed as AuthenticationFailed
+    from soapkit.errors import ConfigurationError as ConfigurationError
+    from soapkit.errors import CredentialError as CredentialError
+    from soapkit.errors import CredentialRejected as CredentialRejected
+    from soapkit.errors import HttpError as HttpError
+    from soapkit.errors import InvalidValue as InvalidValue
+    from soapkit.errors import LoginFailed as LoginFailed
+    from soapkit.errors import OAuthError as OAuthError
+    from soapkit.errors import SignInRequired as SignInRequired
+    from soapkit.errors import SoapFault as SoapFault
+    from soapkit.errors import SoapkitError as SoapkitError
+    from soapkit.errors import TenantNotRunning as TenantNotRunning
+    from soapkit.errors import TokenValidationError as TokenValidationError
+    from soapkit.errors import TransportError as TransportError
+    from soapkit.headers import TimeZoneHeader as TimeZoneHeader
+    from soapkit.onsite import Onsite as Onsite
+    from soapkit.onsite import UsernamePassword as UsernamePassword
+    from soapkit.tenant import Environment as Environment
+    from soapkit.values import MultiLanguageText as MultiLanguageText
+    from soapkit.values import decode_value as decode_value
+    from soapkit.values import plain as plain
 
 
 def __getattr__(name: str) -> Any:

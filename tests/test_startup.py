@@ -174,3 +174,30 @@ def test_version_prints_the_libraries_and_verbose_adds_the_native_ones(capsys: p
     assert main(["-v", "--version"]) == 0
     verbose = capsys.readouterr().out
     assert "(libxml2 " in verbose and "(xmlsec1 " in verbose
+
+
+def test_running_a_command_loads_only_that_command_module() -> None:
+    program = "from soapkit.cli import main\nassert main(['call', '--help']) == 0"
+    wrapped = ("import contextlib, io, sys\n"
+               "with contextlib.redirect_stdout(io.StringIO()):\n"
+               + "".join(f"    {line}\n" for line in program.splitlines())
+               + "print(sorted(m for m in sys.modules\n"
+               "             if m.startswith('soapkit.cli.') and not m.startswith('soapkit.cli._')))")
+    result = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['soapkit.cli.call']"
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["call", "X.Y"], ["call"]),
+    (["--json", "-v", "describe"], ["describe"]),
+    (["--wsdl-dir", "call", "describe"], ["describe"]),  # "call" is the folder given to --wsdl-dir
+    (["--help", "call"], None),
+    (["--version"], None),
+    (["nosuchcommand"], None),
+    ([], None),
+])
+def test_the_command_is_found_before_the_parser_is_built(argv: list[str], expected: list[str] | None) -> None:
+    from soapkit.cli import _command_of
+
+    assert _command_of(argv) == expected

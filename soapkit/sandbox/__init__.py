@@ -51,10 +51,11 @@ _MODULE_OF: dict[str, str] = {
 
 __all__ = sorted(_MODULE_OF)
 
-if TYPE_CHECKING:
-    from soapkit.sandbox.app import Sandbox
-    from soapkit.sandbox.cli import main, run
-    from soapkit.sandbox.settings import SandboxSettings
+if TYPE_CHECKING:  # `X as X`: an explicit re-export, for type checkers in strict mode
+    from soapkit.sandbox.app import Sandbox as Sandbox
+    from soapkit.sandbox.cli import main as main
+    from soapkit.sandbox.cli import run as run
+    from soapkit.sandbox.settings import SandboxSettings as SandboxSettings
 
 
 def __getattr__(name: str) -> Any:
