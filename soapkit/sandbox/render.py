@@ -42,7 +42,7 @@ class _Child:
     int for a simple element, without calling the writer (the same text the writer would set).
     """
 
-    __slots__ = ("as_is", "as_str", "max_occurs", "min_occurs", "multiple", "name", "tag", "write")
+    __slots__ = ("as_is", "as_str", "complex", "max_occurs", "min_occurs", "multiple", "name", "tag", "write")
 
     def __init__(self, name: str, write: Writer, element: Element) -> None:
         self.name, self.write = name, write
@@ -50,6 +50,7 @@ class _Child:
         self.min_occurs = int(element.min_occurs)
         self.max_occurs = None if element.max_occurs == "unbounded" else int(element.max_occurs)
         self.tag = element.qname.text
+        self.complex = isinstance(element.type, ComplexType)
         self.as_is, self.as_str = _text_kinds(element.type)
 
 
@@ -207,8 +208,9 @@ def _write_children(node: etree._Element, value: dict[str, Any], children: tuple
             if len(item) < child.min_occurs or (child.max_occurs is not None and len(item) > child.max_occurs):
                 raise Unsupported(f"the number of {child.name}")  # zeep's ValidationError, raised by zeep
             for each in item:
-                if each is None:
-                    raise Unsupported(f"None in {child.name}")
+                if each is None or (each is Nil and child.complex):
+                    # zeep reads a Nil item of a complex type as the value of its first element
+                    raise Unsupported(f"None or nil in {child.name}")
                 child.write(node, each)
         else:
             raise Unsupported(f"a single value for the repeated {child.name}")
@@ -233,12 +235,26 @@ def render_headers(header_element: Element, parent: etree._Element, values: dict
         raise Unsupported("a header that is not an element")
     if not set(values) <= set(children):
         raise Unsupported("an undeclared header")
+    if _holds_nil(values):
+        # zeep deep-copies header values first, and a copied Nil is no longer zeep's Nil: what it then writes
+        # (an element holding the text "Nil") is zeep's to reproduce
+        raise Unsupported("nil in a header")
     for name, element in children.items():
         value = values.get(name)
         if value is not None:
             if element.accepts_multiple:
                 raise Unsupported(f"repeated header {name}")
             _PLANS.element(element)(parent, value)
+
+
+def _holds_nil(value: Any) -> bool:
+    if value is Nil:
+        return True
+    if type(value) is dict:
+        return any(_holds_nil(item) for item in value.values())
+    if type(value) is list:
+        return any(_holds_nil(item) for item in value)
+    return False
 
 
 def render_message(message: Any, body: dict[str, Any], headers: dict[str, Any] | None) -> etree._Element:
