@@ -100,14 +100,16 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, for type checkers in stric
     from soapkit.values import plain as plain
 
 
-def __getattr__(name: str) -> Any:
-    """Import a public name on first use and keep it, so the next access is an ordinary attribute."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # type checkers see the imports above; a misspelt name stays an error for them
+
+    def __getattr__(name: str) -> Any:
+        """Import a public name on first use and keep it, so the next access is an ordinary attribute."""
+        module = _MODULE_OF.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:

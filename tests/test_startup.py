@@ -201,3 +201,20 @@ def test_the_command_is_found_before_the_parser_is_built(argv: list[str], expect
     from soapkit.cli import _command_of
 
     assert _command_of(argv) == expected
+
+
+@pytest.mark.parametrize("package", ["soapkit", "soapkit.sandbox"])
+def test_type_checkers_do_not_see_the_lazy_getattr(package: str) -> None:
+    """A module ``__getattr__`` would make every misspelt ``soapkit.Nmae`` an ``Any`` to mypy: it is defined
+    only under ``if not TYPE_CHECKING:``, so type checkers know exactly the names the imports give."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert module.__file__
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    top_level = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert "__getattr__" not in top_level
+    hidden = [node for node in tree.body if isinstance(node, ast.If) and isinstance(node.test, ast.UnaryOp)
+              and isinstance(node.test.operand, ast.Name) and node.test.operand.id == "TYPE_CHECKING"]
+    assert any(isinstance(item, ast.FunctionDef) and item.name == "__getattr__" for block in hidden
+               for item in block.body)
