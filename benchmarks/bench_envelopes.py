@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import zeep
 from lxml import etree
@@ -87,6 +89,16 @@ def run(iterations: int) -> dict[str, dict[str, float]]:
 
 def ratios(results: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
     return {task: {name: t / times["lxml"] for name, t in times.items()} for task, times in results.items()}
+
+
+def figures(quick: bool = False) -> list[Any]:
+    """For benchmarks/run.py: soapkit's time per envelope next to plain zeep's and raw lxml's, in one run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _figures import Figure
+
+    return [Figure("envelopes", f"{task}, GetContactEntity", times["soapkit"] * 1e6, "us",
+                   baselines={"raw lxml": times["lxml"] * 1e6, "plain zeep": times["zeep"] * 1e6})
+            for task, times in run(20 if quick else 2000).items()]
 
 
 def main(argv: list[str] | None = None) -> int:

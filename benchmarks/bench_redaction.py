@@ -10,8 +10,11 @@ Never used as a test assert; ``tests/test_hostile_redaction.py`` only checks tha
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from soapkit.redaction import redact_text
 
@@ -54,6 +57,16 @@ def run(megabytes: float = 1.0, repeat: int = 3) -> dict[str, dict[str, float]]:
         floor = best_of(repeat, lambda text=text: text.replace("\x00", "*"))
         results[name] = {"redact_text": redact * MB / size, "str.replace": floor * MB / size}
     return results
+
+
+def figures(quick: bool = False) -> list[Any]:
+    """For benchmarks/run.py: redaction per MB of each hostile shape, next to the ``str.replace`` floor."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _figures import Figure
+
+    return [Figure("redaction", f"redact_text, {name}", times["redact_text"] * 1000, "ms/MB",
+                   baselines={"str.replace": times["str.replace"] * 1000})
+            for name, times in run(0.05 if quick else 1.0, 1 if quick else 3).items()]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from soapkit.errors import ConfigurationError, HttpError, TenantError, TenantNotFound, TenantNotRunning
 from soapkit.flow import Flow, Hold, Release, request
 
 if TYPE_CHECKING:
+    import requests
+
     from soapkit.debug import Recorder
 
 ENVIRONMENTS: dict[str, str] = {
@@ -188,7 +188,11 @@ class TenantDirectory:
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.environment = environment
-        self._session = session or requests.Session()
+        if session is None:
+            import requests  # deferred: `soapkit --help` and `import soapkit` must not load it
+
+            session = requests.Session()
+        self._session = session
         self._timeout = timeout
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         self._lock = threading.Lock()

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+# Every sandbox response the suite provokes is written by soapkit.sandbox.render *and* by zeep, and the two
+# compared byte for byte (a difference fails the call): the sandbox's fast writer is proven on all of them.
+# Set before any sandbox starts, so sandboxes in subprocesses check too.
+os.environ.setdefault("SOAPKIT_SANDBOX_CHECK_RENDER", "1")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REFERENCE_WSDL = REPO_ROOT.parent / "shared" / "reference" / "superoffice-wsdl"
 

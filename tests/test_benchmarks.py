@@ -36,3 +36,61 @@ def test_codec_benchmark_runs_every_contender_and_writes_json(tmp_path: Path, ca
 
     assert set(json.loads(target.read_text())["decode ContactEntity"]) == {"lxml", "plain zeep", "zeep", "codec"}
     assert "of lxml" in capsys.readouterr().out
+
+
+# --- benchmarks/run.py: one command for all of them --------------------------------------------------------
+
+RUNNER = BENCH.parent / "run.py"
+
+
+def _runner():  # type: ignore[no-untyped-def]
+    import sys
+
+    spec = importlib.util.spec_from_file_location("bench_runner", RUNNER)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_runner"] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_runner_finds_every_bench_module_and_survives_a_broken_one(tmp_path: Path) -> None:
+    runner = _runner()
+    (tmp_path / "bench_good.py").write_text(
+        "from _figures import Figure\n"
+        "def figures(quick=False):\n"
+        "    return [Figure('g', 'one', 2.0, 'ms', baselines={'floor': 1.0})]\n")
+    (tmp_path / "bench_script.py").write_text("def main():\n    print('printed by a script')\n    return 0\n"
+                                              "if __name__ == '__main__':\n    main()\n")
+    (tmp_path / "bench_broken.py").write_text("raise RuntimeError('cannot even import')\n")
+    (tmp_path / "helper.py").write_text("x = 1\n")
+    found = runner.discover(tmp_path)
+    assert [p.name for p in found] == ["bench_broken.py", "bench_good.py", "bench_script.py"]
+    quick = {p.stem: runner.run_one(p, quick=True, profile_dir=None) for p in found}
+    assert "cannot even import" in quick["bench_broken"].error
+    assert [f.as_json()["ratios"] for f in quick["bench_good"].figures] == [{"floor": 2.0}]
+    assert quick["bench_script"].skipped and not quick["bench_script"].output
+    full = runner.run_one(tmp_path / "bench_script.py", quick=False, profile_dir=tmp_path / "profiles")
+    assert full.output.strip() == "printed by a script"
+    profiled = runner.run_one(tmp_path / "bench_good.py", quick=True, profile_dir=tmp_path / "profiles")
+    assert Path(profiled.profile).is_file()
+
+
+def test_one_command_runs_every_benchmark_quickly_and_writes_json(tmp_path: Path) -> None:
+    """Every real benchmark in quick mode, through the command users run (the figures are not judged)."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "results.json"
+    result = subprocess.run([sys.executable, str(RUNNER), "--quick", "--markdown", "--json", str(out)],
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    document = json.loads(out.read_text())
+    by_name = {b["name"]: b for b in document["benchmarks"]}
+    assert {"sandbox", "client", "startup", "envelopes", "redaction"} <= set(by_name)
+    for name in ("sandbox", "client", "startup", "envelopes", "redaction"):
+        assert by_name[name]["figures"] and not by_name[name]["error"], by_name[name]
+        assert all(figure["baselines"] for figure in by_name[name]["figures"])
+    assert "| group | figure |" in result.stdout
+    assert "plain zeep" in result.stdout and "raw requests + lxml" in result.stdout

@@ -337,3 +337,27 @@ def test_reference_wsdl_client_parses_both_operations(sb: Sandbox, reference_wsd
                                               Entities="", Page=0, PageSize=0, _soapheaders=headers)
     assert failed.header.Succeeded is False
     assert failed.header.ExceptionInfo.ExceptionType == "ArgumentException"
+
+
+# --- pages read straight from SQL (unrestricted, in key order) are the pages the general path gives -------
+
+
+@pytest.mark.parametrize("provider", ["Contact", "Person"])
+def test_key_order_pages_from_sql_equal_the_filtered_and_sorted_ones(tmp_path: Path, provider: str) -> None:
+    with Sandbox(data_dir=tmp_path, port=0) as sandbox:
+        sandbox.load_seed(None, {"contacts": [{"Name": f"Extra {i:02d}"} for i in range(23)],
+                                 "persons": [{"Firstname": f"P{i}", "Lastname": "Extra", "Contact": {"ContactId": 1}}
+                                             for i in range(17)]})
+        so = connect(sandbox)
+        key = "contactId" if provider == "Contact" else "personId"
+        columns = [key, "name" if provider == "Contact" else "fullName"]
+        every_row = [restriction("getAllRows", "equals", "1")]  # no effect on the rows, but the general path
+        for page_size in (7, 0):
+            pages = range(6) if page_size else range(1)
+            for sort in ([], [(key, "ASC")]):
+                fast = [archive_list(so, provider, columns, sort=sort, page=p, page_size=page_size) for p in pages]
+                general = [archive_list(so, provider, columns, every_row, sort=sort, page=p, page_size=page_size)
+                           for p in pages]
+                assert fast == general, (page_size, sort)
+                assert sum(len(page) for page in fast) == (28 if provider == "Contact" else 27)
+        assert archive_list(so, provider, columns, page=99, page_size=7) == []

@@ -77,3 +77,34 @@ def test_stop_ends_the_threads_of_idle_keep_alive_connections(tmp_path) -> None:
     assert connection_threads() == []
     for session in sessions:
         session.close()
+
+
+def test_sixty_four_clients_read_write_and_page_at_once(sandbox: Sandbox) -> None:
+    """64 soapkit clients at the same moment, each on its own connection: reads, a save and an Archive page
+    each; nothing fails, every save gets its own id and reads back as written."""
+    import soapkit
+
+    clients = 64
+    config = sandbox.config
+    ticket = sandbox.issue_ticket()
+    start = threading.Barrier(clients, timeout=60)
+
+    def one_client(index: int) -> tuple[int, int, int]:
+        with soapkit.connect(config["context_identifier"], env=config["base_url"], app_token=config["client_secret"],
+                             ticket=ticket) as so:
+            start.wait()
+            assert so.ContactAgent.GetContactEntity(index % 5 + 1)["ContactId"] == index % 5 + 1
+            saved = so.ContactAgent.SaveContactEntity({"ContactId": 0, "Name": f"Concurrent {index}"})
+            page = so.ArchiveAgent.GetArchiveListByColumns(
+                ProviderName="Contact", Columns={"string": ["contactId", "name"]},
+                SortOrder={"ArchiveOrderByInfo": []}, Restriction={"ArchiveRestrictionInfo": []},
+                Entities={"string": []}, Page=0, PageSize=5)
+            again = so.ContactAgent.GetContactEntity(saved["ContactId"])
+            assert again["Name"] == f"Concurrent {index}"
+            return index, saved["ContactId"], len(page)
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(one_client, range(clients)))
+    assert [index for index, _, _ in results] == list(range(clients))
+    assert len({contact_id for _, contact_id, _ in results}) == clients
+    assert all(rows == 5 for _, _, rows in results)

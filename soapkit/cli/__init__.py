@@ -142,8 +142,8 @@ Also runs as `python -m soapkit`. Shell completion: `soapkit completion bash` or
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``soapkit`` parser with every command of :data:`COMMAND_MODULES` registered."""
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``soapkit`` parser with every command of :data:`COMMAND_MODULES` registered (or only ``commands``)."""
     from soapkit._version import VersionAction
 
     parser = argparse.ArgumentParser(
@@ -156,10 +156,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=VersionAction)
     add_output_options(parser, suppress=False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=CommandParser)
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if commands is None else commands:
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(subparsers)
     return parser
+
+
+def _command_of(argv: Sequence[str]) -> list[str] | None:
+    """Only the command being run, when the arguments name one (``soapkit call ...``): loading the other
+    command modules would only cost start-up time. None (all of them) for the top-level help and version,
+    and for a word that is no command (argparse then lists the commands in its error)."""
+    expects_value = False
+    for word in argv:
+        if expects_value:
+            expects_value = False
+        elif word in ("-h", "--help", "--version") or word == "--":
+            return None
+        elif word in _GLOBAL_OPTIONS_WITH_VALUE:
+            expects_value = True
+        elif not word.startswith("-"):
+            return [word] if word in COMMAND_MODULES else None
+    return None
+
+
+#: the options before the command name that take a value (see soapkit.cli._output.add_output_options)
+_GLOBAL_OPTIONS_WITH_VALUE = frozenset({"--wsdl-dir"})
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -168,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``soapkit`` command line; returns the exit code."""
     try:
-        parser = build_parser()
+        parser = build_parser(_command_of(sys.argv[1:] if argv is None else argv))
     except Exception as error:  # a command module that fails to import: a broken build, never hidden
         if os.environ.get("SOAPKIT_DEBUG") == "1":
             raise

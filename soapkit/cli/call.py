@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soapkit.cli._output import Output, print_exchanges, stderr_output, stdout_output
-from soapkit.cli._params import Target, parameters, read_arguments, resolve_target
 from soapkit.cli._settings import add_connection_options, effective_settings, require
 from soapkit.config import build_client
-from soapkit.debug import Recorder
 from soapkit.errors import ConfigurationError
-from soapkit.values.inputs import InputOptions
+
+if TYPE_CHECKING:
+    from soapkit.cli._params import Target
+    from soapkit.debug import Recorder
 
 EXAMPLES = """\
 examples:
@@ -49,6 +50,10 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from soapkit.cli._params import read_arguments, resolve_target
+    from soapkit.debug import Recorder
+    from soapkit.values.inputs import InputOptions
+
     settings = effective_settings(args)
     require(settings)
     recorder = Recorder() if args.trace or args.save_capture else None
@@ -76,6 +81,8 @@ def check_some_arguments(target: Target, args: argparse.Namespace) -> None:
     ``GetContactEntity`` without an id with nil; that is never what was meant. ``--no-arguments`` sends the
     request without any, deliberately.
     """
+    from soapkit.cli._params import parameters
+
     params = parameters(target.operation)
     if args.arguments or not params or getattr(args, "no_arguments", False):
         return

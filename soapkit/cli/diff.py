@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from soapkit.cli._captures import load_envelope
 from soapkit.cli._output import stdout_output
-from soapkit.debug import diff_envelopes
 
 EXAMPLES = """\
 examples:
@@ -37,6 +35,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from soapkit.cli._captures import load_envelope
+    from soapkit.debug import diff_envelopes
+
     left, left_label = load_envelope(args.a, response=args.response)
     right, right_label = load_envelope(args.b, response=args.response)
     text = diff_envelopes(left, right, labels=(left_label, right_label), mask_volatile=not args.no_mask,

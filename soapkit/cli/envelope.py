@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lxml import etree
-
-from soapkit.catalog import PARTNER_SERVICE
 from soapkit.cli._output import stdout_output
-from soapkit.cli._params import Target, convert_arguments, resolve_target
 from soapkit.cli._settings import add_connection_options, effective_settings
-from soapkit.cli.call import add_call_arguments, check_some_arguments
 from soapkit.config import Settings, catalog_from_settings
-from soapkit.debug import pretty_envelope
-from soapkit.headers import SuperOfficeHeaders
-from soapkit.tenant import Environment
-from soapkit.transport import soap_errors
+
+if TYPE_CHECKING:
+    from soapkit.cli._params import Target
 
 EXAMPLES = """\
 examples:
@@ -31,6 +25,8 @@ the given values are shown, and those not given as placeholders ({ApplicationTok
 
 
 def register(subparsers: Any) -> None:
+    from soapkit.cli.call import add_call_arguments
+
     parser = subparsers.add_parser(
         "envelope", help="build an operation's request envelope without sending it",
         description="Build the SOAP request envelope soapkit would send for an operation, offline.",
@@ -45,6 +41,14 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lxml import etree
+
+    from soapkit.cli._params import convert_arguments, resolve_target
+    from soapkit.cli.call import check_some_arguments
+    from soapkit.debug import pretty_envelope
+    from soapkit.headers import SuperOfficeHeaders
+    from soapkit.transport import soap_errors
+
     settings = effective_settings(args)
     catalog = catalog_from_settings(settings)
     version = str(settings.get("services_version"))
@@ -84,6 +88,9 @@ def _redacted_raw(body: bytes) -> bytes:
 
 
 def _address(settings: Settings, target: Target, version: str) -> str:
+    from soapkit.catalog import PARTNER_SERVICE
+    from soapkit.tenant import Environment
+
     env = Environment.resolve(str(settings.get("env")))
     if target.service.name == PARTNER_SERVICE:
         return env.partner_service_url

@@ -10,15 +10,6 @@ from typing import Any
 
 from soapkit.cli._output import stdout_output
 from soapkit.cli._settings import add_connection_options, effective_settings
-from soapkit.credentials.keys import (
-    load_private_key,
-    load_public_key,
-    private_key_to_pem,
-    private_key_to_xml,
-    public_key_to_xml,
-)
-from soapkit.credentials.signing import SignedSystemToken, sign_system_token
-from soapkit.debug import write_private_file
 from soapkit.errors import ConfigurationError
 
 CONVERT_EXAMPLES = """\
@@ -82,12 +73,16 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def private_key_text(data: bytes, target: str) -> str:
+    from soapkit.credentials.keys import load_private_key, private_key_to_pem, private_key_to_xml
+
     key = load_private_key(data)
     return private_key_to_pem(key) if target == "pem" else private_key_to_xml(key) + "\n"
 
 
 def _public_text(data: bytes, target: str) -> str:
     from cryptography.hazmat.primitives import serialization
+
+    from soapkit.credentials.keys import load_public_key, public_key_to_xml
 
     key = load_public_key(data)
     if target == "xml":
@@ -96,6 +91,8 @@ def _public_text(data: bytes, target: str) -> str:
 
 
 def _write(path: Path, text: str, *, private: bool, force: bool) -> None:
+    from soapkit.debug import write_private_file
+
     if path.exists() and not force:
         raise ConfigurationError(f"{path} exists.", hint="Add --force to overwrite it.")
     if private:
@@ -108,6 +105,9 @@ def _write(path: Path, text: str, *, private: bool, force: bool) -> None:
 
 
 def run_sign(args: argparse.Namespace) -> int:
+    from soapkit.credentials.signing import SignedSystemToken, sign_system_token
+    from soapkit.debug import write_private_file
+
     settings = effective_settings(args)
     token = settings.secret("system_user_token")
     key = settings.get("private_key")

@@ -12,14 +12,16 @@ import argparse
 import sys
 import webbrowser
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from soapkit.cli._output import stdout_output
 from soapkit.cli._settings import add_connection_options, effective_settings, refuse_onsite, require
 from soapkit.config import Settings, build_client, client_secret, context_identifier, sign_in_store
-from soapkit.credentials.jwt_validation import CLAIM_PREFIX
-from soapkit.credentials.oauth import OAuthUser, SignInStore, default_sign_in_directory, sign_in
-from soapkit.tenant import Environment
+
+if TYPE_CHECKING:
+    from soapkit.credentials.oauth import SignInStore
+    from soapkit.tenant import Environment
 
 EXAMPLES = """\
 examples:
@@ -46,7 +48,7 @@ def register(subparsers: Any) -> None:
                         help="how the client secret is sent to the token endpoint (default: basic; "
                         "or SOAPKIT_CLIENT_AUTH)")
     parser.add_argument("--store", metavar="DIR", dest="sign_in_store",
-                        help=f"where sign-ins are kept (default {default_sign_in_directory()}; "
+                        help=f"where sign-ins are kept (default {_default_store()}; "
                         "or SOAPKIT_SIGN_IN_STORE)")
     parser.add_argument("--logout", action="store_true",
                         help="revoke the stored refresh token at the identity service and forget it")
@@ -54,7 +56,18 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run)
 
 
+def _default_store() -> Path:
+    """soapkit.credentials.oauth.default_sign_in_directory(), without loading the OAuth machinery for --help
+    (tests/test_startup.py checks the two agree)."""
+    from soapkit.config import user_config_dir
+
+    return user_config_dir() / "sign-ins"
+
+
 def run(args: argparse.Namespace, open_url: Callable[[str], Any] | None = None) -> int:
+    from soapkit.credentials.oauth import sign_in
+    from soapkit.tenant import Environment
+
     settings = effective_settings(args)
     refuse_onsite(settings, "login", "it signs a user in through SuperOffice Online's identity service "
                   "(OAuth in a browser), and an onsite installation has none; onsite users sign in with a "
@@ -89,6 +102,8 @@ def run(args: argparse.Namespace, open_url: Callable[[str], Any] | None = None) 
 
 def _report(args: argparse.Namespace, environment: Environment, ctx: str, claims: dict[str, Any],
             store: SignInStore) -> None:
+    from soapkit.credentials.jwt_validation import CLAIM_PREFIX
+
     out = stdout_output(args)
     summary = {
         "environment": environment.base_url, "context_identifier": ctx,
@@ -105,6 +120,8 @@ def _report(args: argparse.Namespace, environment: Environment, ctx: str, claims
 
 
 def _logout(args: argparse.Namespace, settings: Settings, store: SignInStore) -> int:
+    from soapkit.credentials.oauth import OAuthUser
+
     secret = client_secret(settings)
     user = OAuthUser(store.client_id, store=store, client_secret=secret.secret, client_auth=secret.auth)
     if not user.has_refresh_token:

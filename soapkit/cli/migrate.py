@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soapkit.cli._output import Output, stdout_output
-from soapkit.migrate import Migration, Note, NoteKind, read_app_config, render_toml, write_migration
+
+if TYPE_CHECKING:
+    from soapkit.migrate import Migration, Note, NoteKind
 
 EXAMPLES = """\
 examples:
@@ -43,6 +45,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from soapkit.migrate import read_app_config, render_toml, write_migration
+
     migration = read_app_config(args.config)
     out = stdout_output(args)
     written: list[str] = []

@@ -6,11 +6,9 @@ import argparse
 import sys
 from typing import Any
 
-from soapkit.cli._captures import load_exchange
 from soapkit.cli._output import print_exchanges, stdout_output
 from soapkit.cli._settings import add_connection_options, effective_settings, require
 from soapkit.config import build_client
-from soapkit.debug import Recorder, diff_envelopes, exchange_failed, replay
 
 EXAMPLES = """\
 examples:
@@ -35,6 +33,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from soapkit.cli._captures import load_exchange
+    from soapkit.debug import Recorder, diff_envelopes, exchange_failed, replay
+
     captured = load_exchange(args.capture, args.index)
     settings = effective_settings(args)
     require(settings)  # every missing piece at once, as `call` does

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soapkit.cli._output import stdout_output
 from soapkit.cli._settings import add_connection_options, effective_settings, refuse_onsite, require
-from soapkit.http import new_session
-from soapkit.tenant import Environment, TenantDirectory, TenantLocation, validate_context_identifier
+
+if TYPE_CHECKING:
+    from soapkit.tenant import Environment, TenantLocation
 
 
 def register(subparsers: Any) -> None:
@@ -24,6 +25,9 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from soapkit.http import new_session
+    from soapkit.tenant import Environment, TenantDirectory, validate_context_identifier
+
     settings = effective_settings(args)
     refuse_onsite(settings, "state", "it asks an Online environment's state endpoint (/api/state/CTX) where a "
                   "tenant is served from, and an onsite installation has no tenants and no state endpoint.",

@@ -10,10 +10,6 @@ from typing import Any
 from soapkit.cli._output import stdout_output
 from soapkit.cli._settings import add_connection_options, effective_settings, refuse_onsite, require
 from soapkit.config import build_client, credential_from_settings
-from soapkit.credentials.base import MemoryCache
-from soapkit.credentials.jwt_validation import CLAIM_PREFIX, TICKET_CLAIM
-from soapkit.credentials.system_user import SystemUser
-from soapkit.debug import write_private_file
 from soapkit.redaction import mask, redact_text
 
 EXAMPLES = """\
@@ -23,7 +19,6 @@ examples:
   soapkit ticket --sandbox ./sb -o ticket.txt && soapkit call --sandbox ./sb --ticket-file ticket.txt ...
 """
 
-SECRET_CLAIMS = frozenset({TICKET_CLAIM, CLAIM_PREFIX + "system_token"})
 
 
 def register(subparsers: Any) -> None:
@@ -40,6 +35,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from soapkit.credentials.base import MemoryCache
+    from soapkit.credentials.system_user import SystemUser
+    from soapkit.debug import write_private_file
+
     settings = effective_settings(args)
     refuse_onsite(settings, "ticket", "it exchanges a system-user token at SuperOffice Online's "
                   "PartnerSystemUserService, and an onsite installation has no system users or partner service.",
@@ -60,14 +59,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _secret_claims() -> frozenset[str]:
+    from soapkit.credentials.jwt_validation import CLAIM_PREFIX, TICKET_CLAIM
+
+    return frozenset({TICKET_CLAIM, CLAIM_PREFIX + "system_token"})
+
+
 def _claims_for_display(claims: dict[str, Any], show_secrets: bool) -> dict[str, Any]:
     if show_secrets:
         return claims
-    return {k: (mask(str(v), 3) if k in SECRET_CLAIMS else redact_text(str(v)) if isinstance(v, str) else v)
+    return {k: (mask(str(v), 3) if k in _secret_claims() else redact_text(str(v)) if isinstance(v, str) else v)
             for k, v in claims.items()}
 
 
 def _print(args: argparse.Namespace, ticket: str, claims: dict[str, Any], expires_at: float) -> None:
+    from soapkit.credentials.jwt_validation import CLAIM_PREFIX
+
     out = stdout_output(args)
     shown_ticket = ticket if args.show_secrets else mask(ticket, 3)
     reuse_until = dt.datetime.fromtimestamp(expires_at, dt.timezone.utc).isoformat(timespec="seconds")

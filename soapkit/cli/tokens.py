@@ -10,12 +10,13 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soapkit.cli._output import stdout_output
-from soapkit.debug import write_private_file
 from soapkit.errors import ConfigurationError
-from soapkit.sandbox.reference_tokens import ReferenceTokenInfo, ReferenceTokens, TokenKind, open_data_dir
+
+if TYPE_CHECKING:
+    from soapkit.sandbox.reference_tokens import ReferenceTokenInfo
 
 # plain text for --help (the module docstring is reStructuredText)
 DESCRIPTION = """\
@@ -79,6 +80,9 @@ def _default_ctx(directory: Path) -> str:
 
 
 def run_create(args: argparse.Namespace) -> int:
+    from soapkit.debug import write_private_file
+    from soapkit.sandbox.reference_tokens import ReferenceTokens, TokenKind, open_data_dir
+
     show = bool(getattr(args, "show_secrets", False))
     if not args.output and not show:
         raise ConfigurationError("A new token is shown only once: say where it goes.",
@@ -98,6 +102,8 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from soapkit.sandbox.reference_tokens import ReferenceTokens, open_data_dir
+
     with open_data_dir(_data_dir(args)) as backend:
         infos = ReferenceTokens(backend).list(args.ctx)
     out = stdout_output(args)
@@ -118,6 +124,8 @@ def _line(info: ReferenceTokenInfo) -> str:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
+    from soapkit.sandbox.reference_tokens import ReferenceTokens, open_data_dir
+
     with open_data_dir(_data_dir(args)) as backend:
         info = ReferenceTokens(backend).revoke(args.token_id)
     print(f"revoked {info.kind.value.upper()} {info.token_id} ({info.user_name}, {info.ctx})", file=sys.stderr)

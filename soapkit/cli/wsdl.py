@@ -7,16 +7,19 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from soapkit.catalog import DEFAULT_VERSION, Catalog
 from soapkit.cli._output import stdout_output
-from soapkit.cli._params import agent_name
 from soapkit.cli._settings import effective_settings
-from soapkit.cli._wsdl_import import fetch_documents, is_url
 from soapkit.config import Settings, catalog_from_settings, user_wsdl_dir
-from soapkit.contract_diff import diff_service
+from soapkit.config.keys import DEFAULTS
 from soapkit.errors import ConfigurationError, WsdlError
+
+if TYPE_CHECKING:
+    from soapkit.catalog import Catalog
+
+#: soapkit.catalog.DEFAULT_VERSION, from the settings table so that building the parser does not load the catalog
+DEFAULT_VERSION = str(DEFAULTS["services_version"])
 
 IMPORT_EXAMPLES = """\
 examples:
@@ -108,6 +111,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from soapkit.cli._params import agent_name
+
     settings = effective_settings(args)
     catalog = catalog_from_settings(settings)
     described = catalog.describe(args.service, _version(settings))
@@ -137,6 +142,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from soapkit.cli._params import agent_name
+    from soapkit.cli._wsdl_import import fetch_documents
+
     destination = Path(args.dest).expanduser() if args.dest else user_wsdl_dir()
     with tempfile.TemporaryDirectory(prefix="soapkit-wsdl-") as temporary:
         staging = Path(temporary) / args.services_version
@@ -172,6 +180,8 @@ def _target_namespace(path: Path) -> str | None:
 
 
 def _check_parses(folder: Path, name: str, version: str) -> Any:
+    from soapkit.catalog import Catalog
+
     try:
         described = Catalog([folder], include_bundled=False, index_cache=False).describe(name, version)
         described.compile_all()
@@ -185,6 +195,8 @@ def _check_parses(folder: Path, name: str, version: str) -> Any:
 
 
 def _source_wsdls(source: str) -> list[str]:
+    from soapkit.cli._wsdl_import import is_url
+
     folder = Path(source).expanduser()
     if is_url(source) or not folder.is_dir():
         return [source]
@@ -196,6 +208,10 @@ def _source_wsdls(source: str) -> list[str]:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from soapkit.catalog import Catalog
+    from soapkit.cli._wsdl_import import fetch_documents
+    from soapkit.contract_diff import diff_service
+
     shipped = Catalog(include_bundled=True, index_cache=False)
     results: list[dict[str, Any]] = []
     unshipped: list[str] = []
@@ -221,6 +237,8 @@ def run_diff(args: argparse.Namespace) -> int:
 
 
 def _print_diff(out: Any, results: list[dict[str, Any]], unshipped: list[str]) -> None:
+    from soapkit.cli._params import agent_name
+
     for result in results:
         agent = agent_name(result["service"])
         if not (result["added"] or result["removed"] or result["changed"]):

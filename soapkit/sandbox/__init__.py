@@ -35,8 +35,39 @@ invalid data -> ``ValidationException``; an operation in the WSDL without a sand
 SOAPAction ``a:ActionNotSupported``).
 """
 
-from soapkit.sandbox.app import Sandbox
-from soapkit.sandbox.cli import main, run
-from soapkit.sandbox.settings import SandboxSettings
+from __future__ import annotations
 
-__all__ = ["Sandbox", "SandboxSettings", "main", "run"]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Imported on first use, as in soapkit/__init__.py: `soapkit sandbox --help` builds its parser from
+# soapkit.sandbox.cli without loading the server (zeep, lxml, cryptography, jwt, xmlsec).
+_MODULE_OF: dict[str, str] = {
+    "Sandbox": "soapkit.sandbox.app",
+    "SandboxSettings": "soapkit.sandbox.settings",
+    "main": "soapkit.sandbox.cli",
+    "run": "soapkit.sandbox.cli",
+}
+
+__all__ = sorted(_MODULE_OF)
+
+if TYPE_CHECKING:  # `X as X`: an explicit re-export, for type checkers in strict mode
+    from soapkit.sandbox.app import Sandbox as Sandbox
+    from soapkit.sandbox.cli import main as main
+    from soapkit.sandbox.cli import run as run
+    from soapkit.sandbox.settings import SandboxSettings as SandboxSettings
+
+
+if not TYPE_CHECKING:  # type checkers see the imports above; a misspelt name stays an error for them
+
+    def __getattr__(name: str) -> Any:
+        module = _MODULE_OF.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from soapkit.errors import ConfigurationError, ConnectionFailed, SoapkitError
-from soapkit.sandbox.faults import FaultSpecError
 from soapkit.sandbox.web import Request, Response, Router, parse_json
 from soapkit.tenant import TenantState
 
@@ -48,6 +47,8 @@ def _is_loopback(address: str) -> bool:
 
 
 def register_routes(router: Router, sandbox: Sandbox) -> None:
+    from soapkit.sandbox.faults import FaultSpecError  # the server's side: not needed to build the parser
+
     def guarded(handler: Callable[..., Response]) -> Callable[..., Response]:
         def guard(request: Request, **kwargs: str) -> Response:
             if not _is_loopback(request.client):

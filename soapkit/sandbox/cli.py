@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from soapkit.sandbox import admin
-from soapkit.sandbox.app import Sandbox
 
 DEFAULT_PORT = 8765
 
@@ -72,6 +71,8 @@ def build_parser(prog: str = "soapkit sandbox") -> argparse.ArgumentParser:
 def run(host: str = "127.0.0.1", port: int = DEFAULT_PORT, data_dir: str | os.PathLike[str] | None = None,
         reset: bool = False, *, out: TextIO | None = None, request_log: bool = True) -> int:
     """Start the sandbox, say where it listens and where ``sandbox.json`` is, serve until Ctrl-C."""
+    from soapkit.sandbox.app import Sandbox  # the server: loaded only when one is started
+
     stream = out or sys.stdout
     if request_log:
         _log_requests_to(stream)

@@ -8,12 +8,14 @@ emitted in schema order.
 from __future__ import annotations
 
 import logging
+import os
 from contextvars import ContextVar
 from typing import Any
 
 from lxml import etree
 from zeep import helpers
 
+from soapkit.sandbox import render
 from soapkit.values.empty_strings import mark_body
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -128,12 +130,36 @@ def deserialize_body(operation: Any, envelope: etree._Element) -> dict[str, Any]
 
 
 def serialize_response(operation: Any, body: dict[str, Any], headers: dict[str, Any] | None = None) -> bytes:
-    """The response envelope of ``operation`` with ``body`` values and ``headers`` values, in schema order."""
+    """The response envelope of ``operation`` with ``body`` values and ``headers`` values, in schema order.
+
+    Written by :mod:`soapkit.sandbox.render` (the same bytes, without zeep's value objects) where it can, by
+    zeep otherwise; ``SOAPKIT_SANDBOX_CHECK_RENDER=1`` writes both and fails loudly if they differ.
+    """
+    try:
+        fast: bytes | None = None if _ZEEP_ONLY else _to_bytes(render.render_message(operation.output, body, headers))
+    except render.Unsupported:
+        fast = None
+    if fast is not None and not _CHECK_RENDER:
+        return fast
     kwargs = dict(body)
     if headers:
         kwargs["_soapheaders"] = headers
-    message = operation.output.serialize(**kwargs)
-    return etree.tostring(wcf_prefixes(message.content), encoding="utf-8", xml_declaration=False)
+    reference = _to_bytes(operation.output.serialize(**kwargs).content)
+    if fast is not None and fast != reference:
+        raise AssertionError(f"soapkit.sandbox.render wrote {operation.name}'s response unlike zeep:\n"
+                             f"{fast[:2000]!r}\nzeep:\n{reference[:2000]!r}")
+    return reference
+
+
+def _to_bytes(envelope: etree._Element) -> bytes:
+    return etree.tostring(wcf_prefixes(envelope), encoding="utf-8", xml_declaration=False)
+
+
+#: the test suite sets it: every response is written twice and compared (see soapkit.sandbox.render)
+_CHECK_RENDER = os.environ.get("SOAPKIT_SANDBOX_CHECK_RENDER") == "1"
+#: ``SOAPKIT_SANDBOX_RENDER=zeep``: zeep writes every response (the benchmarks' before/after, or to rule the
+#: shortcut out when a response looks wrong)
+_ZEEP_ONLY = os.environ.get("SOAPKIT_SANDBOX_RENDER") == "zeep"
 
 
 def wcf_prefixes(envelope: etree._Element) -> etree._Element:

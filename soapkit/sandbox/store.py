@@ -136,6 +136,9 @@ class Store:
         self._depth = 0
         with self._lock:
             self._connection.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL syncs at checkpoints, not at every commit: a save costs no fsync (a sandbox
+            # may lose its last writes to a power cut, never its consistency).
+            self._connection.execute("PRAGMA synchronous=NORMAL")
             self._connection.executescript(SCHEMA)
             self._add_missing_columns()
         if self.meta("schema_version") is None:

@@ -81,13 +81,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from soapkit.sandbox.agents import views
 from soapkit.sandbox.agents.records import Row
 from soapkit.sandbox.agents.registry import AgentCall, AgentFailure, handles
+from soapkit.sandbox.store import Store
 
 SERVICE = "Archive"
 ARGUMENT = "ArgumentException"
@@ -105,12 +106,36 @@ class Lookups:
     lists: dict[tuple[str, int], str]
     countries: dict[int, str]
     associates: dict[int, Row]
-    contacts: dict[int, Row]
+    contacts: Mapping[int, Row]
     associate_id: int
     now: dt.datetime
 
 
 Getter = Callable[[Lookups, Row], Any]
+
+
+class _ContactNames(Mapping[int, Row]):
+    """The tenant's companies by id (``contact_id``, ``name``), read on first use: only a Person column that
+    shows the company's name needs them, and reading them all costs a page of a big tenant ~10 ms."""
+
+    def __init__(self, store: Store, ctx: str) -> None:
+        self._store, self._ctx = store, ctx
+        self._rows: dict[int, Row] | None = None
+
+    def _loaded(self) -> dict[int, Row]:
+        if self._rows is None:
+            self._rows = {r["contact_id"]: r for r in self._store.all(
+                "SELECT contact_id, name FROM contact WHERE ctx = ?", (self._ctx,))}
+        return self._rows
+
+    def __getitem__(self, key: int) -> Row:
+        return self._loaded()[key]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 @dataclass(frozen=True)
@@ -244,6 +269,7 @@ class Provider:
     key: str
     columns: dict[str, Column]
     entities: tuple[str, ...]
+    key_column: str  # the column showing ``key``: ordering by it ascending is the table's own order
 
     def entity(self, row: Row) -> str:
         if self.table == "person":
@@ -251,8 +277,8 @@ class Provider:
         return "contact"
 
 
-_CONTACT = Provider("Contact", "contact", "contact_id", CONTACT_COLUMNS, ("contact",))
-_PERSON = Provider("Person", "person", "person_id", PERSON_COLUMNS, ("person", "retiredPerson"))
+_CONTACT = Provider("Contact", "contact", "contact_id", CONTACT_COLUMNS, ("contact",), "contactId")
+_PERSON = Provider("Person", "person", "person_id", PERSON_COLUMNS, ("person", "retiredPerson"), "personId")
 PROVIDERS: dict[str, Provider] = {
     "contact": _CONTACT, "simplecontact": _CONTACT, "person": _PERSON, "simpleperson": _PERSON,
 }
@@ -795,8 +821,7 @@ def _lookups(call: AgentCall) -> Lookups:
         lists={(r["list_name"], r["id"]): r["value"] for r in store.all("SELECT list_name, id, value FROM list_item")},
         countries={r["country_id"]: r["name"] for r in store.all("SELECT country_id, name FROM country")},
         associates={r["associate_id"]: r for r in store.all("SELECT * FROM associate WHERE ctx = ?", (call.ctx,))},
-        contacts={r["contact_id"]: r for r in store.all("SELECT contact_id, name FROM contact WHERE ctx = ?",
-                                                         (call.ctx,))},
+        contacts=_ContactNames(store, call.ctx),
         associate_id=call.associate_id, now=call.now,
     )
 
@@ -827,12 +852,17 @@ def run(call: AgentCall, query: Query) -> dict[str, Any]:
 
     lookups = _lookups(call)
     table, key = provider.table, provider.key
-    rows = call.crm.store.all(f"SELECT * FROM {table} WHERE ctx = ? ORDER BY {key}", (call.ctx,))  # noqa: S608
-    rows = [row for row in rows if (not entities or provider.entity(row) in entities) and predicate(lookups, row)]
-    for column, descending in reversed(sort):  # stable sorts, last key first
-        rows.sort(key=_sorter(column, lookups), reverse=descending)
-    if query.page_size:
-        rows = rows[query.page * query.page_size:(query.page + 1) * query.page_size]
+    if not entities and query.restriction is None and all(
+            column.name == provider.key_column and not descending for column, descending in sort):
+        rows = _page_in_key_order(call, provider, query)
+    else:
+        rows = call.crm.store.all(f"SELECT * FROM {table} WHERE ctx = ? ORDER BY {key}", (call.ctx,))  # noqa: S608
+        rows = [row for row in rows if (not entities or provider.entity(row) in entities)
+                and predicate(lookups, row)]
+        for column, descending in reversed(sort):  # stable sorts, last key first
+            rows.sort(key=_sorter(column, lookups), reverse=descending)
+        if query.page_size:
+            rows = rows[query.page * query.page_size:(query.page + 1) * query.page_size]
 
     items = []
     for row in rows:
@@ -847,6 +877,15 @@ def run(call: AgentCall, query: Query) -> dict[str, Any]:
         items.append({"EntityName": provider.entity(row), "PrimaryKey": row[key],
                       "ColumnData": {"ColumnDataKeyValuePair": data}, "LinkHint": link, "StyleHint": ""})
     return {"Response": {"ArchiveListItem": items}}
+
+
+def _page_in_key_order(call: AgentCall, provider: Provider, query: Query) -> list[Row]:
+    """The page of an unrestricted query in primary-key order (the export case) straight from SQLite: the same
+    rows as filtering and slicing every row in Python, without reading the rows of the other pages."""
+    sql = f"SELECT * FROM {provider.table} WHERE ctx = ? ORDER BY {provider.key}"  # noqa: S608
+    if not query.page_size:
+        return call.crm.store.all(sql, (call.ctx,))
+    return call.crm.store.all(f"{sql} LIMIT ? OFFSET ?", (call.ctx, query.page_size, query.page * query.page_size))
 
 
 def _sorter(column: Column, lookups: Lookups) -> Callable[[Row], tuple[int, Any]]:

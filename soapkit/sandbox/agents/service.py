@@ -66,6 +66,8 @@ class AgentService:
         self.backend = backend
         self.documents = WsdlDocuments(backend.catalog)
         self.handlers = GenericAgents(backend.catalog)
+        #: service names as the URL spells them (lower case) -> as the catalog does; filled on first use
+        self._service_names: dict[str, str] = {}
 
     # --- GET: metadata ---------------------------------------------------------------------------
 
@@ -124,7 +126,13 @@ class AgentService:
     def _describe(self, service: str) -> ServiceDescription | None:
         """The service named in the URL; IIS matches ``.svc`` names case-insensitively, and so does the sandbox."""
         catalog = self.backend.catalog
-        name = next((known for known in catalog.services() if known.lower() == service.lower()), service)
+        name = self._service_names.get(service.lower())
+        if name is None:  # listing the WSDL folders costs ~0.5 ms: done once per name, not per request
+            name = next((known for known in catalog.services() if known.lower() == service.lower()), None)
+            if name is not None:
+                self._service_names[service.lower()] = name
+            else:
+                name = service
         try:
             return catalog.describe(name)
         except SoapkitError:

@@ -1,0 +1,220 @@
+"""Start-up stays cheap: ``soapkit --help``/``--version``/``CMD --help`` and ``import soapkit`` load nothing heavy.
+
+Structural, not timed (benchmarks/bench_startup.py measures the wall time): each check runs in a fresh
+interpreter and looks at ``sys.modules`` afterwards. The help of *every* command and sub-command the parser
+knows is covered, so a new command that imports zeep at module level fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import soapkit
+
+#: what a start-up must not load: the SOAP stack, HTTP, XML, and the credential machinery
+HEAVY = ("zeep", "requests", "httpx", "lxml", "cryptography", "jwt", "xmlsec", "urllib3")
+
+_REPORT = "import json, sys; print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r})))"
+
+
+def _heavy_after(program: str) -> list[str]:
+    """The heavy modules loaded after running ``program`` in a fresh interpreter (its stdout is swallowed)."""
+    wrapped = (
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        + "".join(f"    {line}\n" for line in program.splitlines())
+        + _REPORT.format(heavy=set(HEAVY))
+    )
+    result = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return list(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _command_paths() -> list[list[str]]:
+    """Every command and sub-command of the ``soapkit`` parser, as argument lists (``["sandbox", "admin"]``)."""
+    import argparse
+
+    from soapkit.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> list[list[str]]:
+        found = [prefix] if prefix else []
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, child in action.choices.items():
+                    found += walk(child, [*prefix, name])
+        return found
+
+    return walk(build_parser(), [])
+
+
+def test_the_walk_finds_nested_commands() -> None:
+    paths = _command_paths()
+    for expected in (["call"], ["describe"], ["keys", "sign"], ["wsdl", "import"], ["sandbox", "admin"]):
+        assert expected in paths
+
+
+def test_every_help_text_loads_nothing_heavy() -> None:
+    argvs = [["--help"], *([*path, "--help"] for path in _command_paths())]
+    program = (
+        "from soapkit.cli import main\n"
+        f"for argv in {argvs!r}:\n"
+        "    assert main(argv) == 0, argv\n"
+    )
+    assert _heavy_after(program) == []
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["call", "--help"], ["sandbox", "tokens", "create", "--help"]])
+def test_each_start_up_alone_loads_nothing_heavy(argv: list[str]) -> None:
+    assert _heavy_after(f"from soapkit.cli import main\nassert main({argv!r}) == 0") == []
+
+
+def test_python_dash_m_soapkit_help_loads_nothing_heavy() -> None:
+    program = "import runpy, sys\nsys.argv = ['soapkit', '--help']\ntry:\n    runpy.run_module('soapkit', run_name='__main__')\nexcept SystemExit as exit_:\n    assert exit_.code == 0\n"  # noqa: E501
+    assert _heavy_after(program) == []
+
+
+def test_import_soapkit_defers_everything_heavy() -> None:
+    assert _heavy_after("import soapkit\nimport soapkit.sandbox\nimport soapkit.cli") == []
+
+
+def test_an_error_class_needs_no_soap_stack() -> None:
+    assert _heavy_after("from soapkit import SoapkitError, ConfigurationError") == []
+
+
+def test_first_use_imports_what_the_name_needs() -> None:
+    assert "zeep" in _heavy_after("from soapkit import Catalog")
+    assert "requests" in _heavy_after("import soapkit\nsoapkit.connect")
+
+
+# --- the lazy public API behaves like the eager one -------------------------------------------------
+
+
+def test_every_public_name_resolves_to_its_defining_object() -> None:
+    import importlib
+
+    for name in soapkit.__all__:
+        value = getattr(soapkit, name)
+        if name == "__version__":
+            continue
+        module = importlib.import_module(soapkit._MODULE_OF[name])
+        assert value is getattr(module, name), name
+
+
+def test_all_and_dir_list_every_public_name() -> None:
+    assert soapkit.__all__ == sorted(set(soapkit.__all__))
+    assert set(soapkit.__all__) == {*soapkit._MODULE_OF, "__version__"}
+    assert set(soapkit.__all__) <= set(dir(soapkit))
+
+
+def test_star_import_gives_every_public_name() -> None:
+    namespace: dict[str, object] = {}
+    exec("from soapkit import *", namespace)
+    assert set(soapkit.__all__) <= set(namespace)
+
+
+def test_an_unknown_name_is_an_attribute_error_naming_it() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Conect'"):
+        soapkit.Conect  # noqa: B018
+    with pytest.raises(ImportError):
+        exec("from soapkit import Conect")
+
+
+def _type_checking_imports(path: Path) -> dict[str, str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            return {alias.name: imp.module or "" for imp in node.body if isinstance(imp, ast.ImportFrom)
+                    for alias in imp.names}
+    raise AssertionError(f"{path} has no `if TYPE_CHECKING:` block")
+
+
+@pytest.mark.parametrize("package", ["soapkit", "soapkit.sandbox"])
+def test_the_type_checking_imports_mirror_the_table(package: str) -> None:
+    """mypy and IDEs read the ``if TYPE_CHECKING:`` imports; the runtime reads the table: they must agree."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert module.__file__
+    assert _type_checking_imports(Path(module.__file__)) == module._MODULE_OF
+
+
+def test_the_sandbox_package_is_lazy_too() -> None:
+    import soapkit.sandbox
+    from soapkit.sandbox.app import Sandbox
+
+    assert soapkit.sandbox.Sandbox is Sandbox
+    assert set(soapkit.sandbox.__all__) <= set(dir(soapkit.sandbox))
+
+
+# --- what the parser shows without importing the machinery agrees with the machinery --------------
+
+
+def test_the_parsers_copies_of_defaults_agree_with_their_sources() -> None:
+    from soapkit.catalog import DEFAULT_VERSION
+    from soapkit.cli import login, wsdl
+    from soapkit.credentials.oauth import default_sign_in_directory
+
+    assert wsdl.DEFAULT_VERSION == DEFAULT_VERSION
+    assert login._default_store() == default_sign_in_directory()
+
+
+def test_version_prints_the_libraries_and_verbose_adds_the_native_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    from soapkit.cli import main
+
+    assert main(["--version"]) == 0
+    plain = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in plain] == ["soapkit", "zeep", "lxml", "xmlsec"]
+    assert not any("libxml2" in line for line in plain)
+    assert main(["-v", "--version"]) == 0
+    verbose = capsys.readouterr().out
+    assert "(libxml2 " in verbose and "(xmlsec1 " in verbose
+
+
+def test_running_a_command_loads_only_that_command_module() -> None:
+    program = "from soapkit.cli import main\nassert main(['call', '--help']) == 0"
+    wrapped = ("import contextlib, io, sys\n"
+               "with contextlib.redirect_stdout(io.StringIO()):\n"
+               + "".join(f"    {line}\n" for line in program.splitlines())
+               + "print(sorted(m for m in sys.modules\n"
+               "             if m.startswith('soapkit.cli.') and not m.startswith('soapkit.cli._')))")
+    result = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['soapkit.cli.call']"
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["call", "X.Y"], ["call"]),
+    (["--json", "-v", "describe"], ["describe"]),
+    (["--wsdl-dir", "call", "describe"], ["describe"]),  # "call" is the folder given to --wsdl-dir
+    (["--help", "call"], None),
+    (["--version"], None),
+    (["nosuchcommand"], None),
+    ([], None),
+])
+def test_the_command_is_found_before_the_parser_is_built(argv: list[str], expected: list[str] | None) -> None:
+    from soapkit.cli import _command_of
+
+    assert _command_of(argv) == expected
+
+
+@pytest.mark.parametrize("package", ["soapkit", "soapkit.sandbox"])
+def test_type_checkers_do_not_see_the_lazy_getattr(package: str) -> None:
+    """A module ``__getattr__`` would make every misspelt ``soapkit.Nmae`` an ``Any`` to mypy: it is defined
+    only under ``if not TYPE_CHECKING:``, so type checkers know exactly the names the imports give."""
+    import importlib
+
+    module = importlib.import_module(package)
+    assert module.__file__
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    top_level = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert "__getattr__" not in top_level
+    hidden = [node for node in tree.body if isinstance(node, ast.If) and isinstance(node.test, ast.UnaryOp)
+              and isinstance(node.test.operand, ast.Name) and node.test.operand.id == "TYPE_CHECKING"]
+    assert any(isinstance(item, ast.FunctionDef) and item.name == "__getattr__" for block in hidden
+               for item in block.body)
