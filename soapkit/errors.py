@@ -32,6 +32,15 @@ class SoapkitError(Exception):
         self.hint = _server_text(hint if hint is not None else self.default_hint)
         super().__init__(self.message)
 
+    @property
+    def docs(self) -> str | None:
+        """Where the documentation about this kind of error is (``soapkit docs credentials``, or the page's URL
+        once the site is hosted; the command line prints it as ``docs:``), None for plain bad arguments."""
+        from soapkit._docs import page, topic_for_error
+
+        topic = topic_for_error(type(self))
+        return page(topic) if topic else None
+
     def __str__(self) -> str:
         if self.hint:
             return f"{self.message}\n  hint: {self.hint}"
