@@ -40,13 +40,14 @@ PAGES: dict[str, tuple[str, str]] = {
     "cli": ("cli.md", "The command line"),
     "decisions": ("decisions.md", "Decisions"),
     "reference": ("reference/index.md", "API reference"),
+    "errors": ("reference/errors.md", "Errors (API reference)"),
     "agents": ("agents/index.md", "Agent reference"),
 }
 
 #: Other words users type for a topic.
 ALIASES: dict[str, str] = {"wcf": "migrating-from-wcf", "migrate": "migrating-from-wcf", "api": "reference",
                            "types": "agents/types", "envelopes": "debugging", "start": "getting-started",
-                           "errors": "reference/errors"}
+                           "exceptions": "errors"}
 
 #: The page each command's ``--help`` points at.
 COMMAND_TOPICS: dict[str, str] = {
@@ -58,7 +59,7 @@ COMMAND_TOPICS: dict[str, str] = {
 
 #: The page an error's ``docs`` points at, by exception class name; the most specific class listed wins.
 ERROR_TOPICS: dict[str, str] = {
-    "SoapkitError": "reference/errors",
+    "SoapkitError": "errors",
     "ConfigurationError": "",  # bad arguments of every kind: the message and hint say it all, no page is better
     "KeyFormatError": "credentials",
     "WsdlError": "cli",

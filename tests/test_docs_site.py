@@ -12,6 +12,8 @@ import importlib.util
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -235,6 +237,14 @@ def test_a_hosted_site_turns_references_into_urls(monkeypatch: pytest.MonkeyPatc
     assert errors.ConfigurationError("bad").docs is None
 
 
+def test_an_error_message_names_its_page() -> None:
+    """What a traceback shows from the Python API: the message, the hint, and the page."""
+    error = errors.CredentialRejected("The ticket was rejected.")
+    assert str(error).splitlines() == ["The ticket was rejected.", f"  hint: {error.hint}",
+                                       "  docs: soapkit docs credentials"]
+    assert str(errors.ConfigurationError("Bad.", hint="Fix it.")) == "Bad.\n  hint: Fix it."
+
+
 def test_a_mistyped_topic_fails_in_our_own_code() -> None:
     with pytest.raises(_docs.UnknownTopic):
         _docs.page("credntials")
@@ -276,13 +286,24 @@ def test_docs_refuses_unknown_topics_with_close_names(capsys: pytest.CaptureFixt
     assert "has no section 'GetContactEntty'" in capsys.readouterr().err
     assert main(["docs", "--serve", "--port", "70000"]) == 2
     assert "--port 70000 is not a port number" in capsys.readouterr().err
+    with socket.socket() as busy:  # a busy port is reported before the site is built
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["docs", "--serve", "--port", str(port)]) == 2
+    assert f"Cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    assert main(["docs", "nosuchpage", "--serve"]) == 2
+    assert "no documentation page 'nosuchpage'" in capsys.readouterr().err
 
 
-def test_docs_serve_serves_the_built_site_on_loopback(site: Path) -> None:
-    """``soapkit docs --serve`` builds the site from this version's pages and serves it until interrupted."""
+def test_docs_serve_serves_the_built_site_on_loopback(site: Path, tmp_path: Path) -> None:
+    """``soapkit docs --serve`` builds the site from this version's pages and serves it until interrupted (Ctrl-C:
+    exit 0, and the temporary site is removed)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     process = subprocess.Popen([sys.executable, "-m", "soapkit", "docs", "ContactAgent", "--serve", "--port", "0"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+                               env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TMPDIR": str(scratch)})
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -291,6 +312,11 @@ def test_docs_serve_serves_the_built_site_on_loopback(site: Path) -> None:
         assert match[2] == "agents/ContactAgent/"
         with urllib.request.urlopen(match[0], timeout=10) as answer:
             assert b"GetContactEntity" in answer.read()
+        assert [p.name for p in scratch.iterdir() if p.name.startswith("soapkit-docs-")]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+        assert not list(scratch.iterdir()), "the temporary site was left behind"
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)

@@ -192,14 +192,18 @@ def _site(args: argparse.Namespace) -> int:
         build_site(args.build)
         print(f"built the site in {args.build.resolve()} (open index.html, or serve the folder)")
         return 0
+    start = ""
+    if args.topic:  # a bad topic or port is reported before the site is built (that takes seconds)
+        topic, anchor = _split(args.topic)
+        start = _docs.site_path(_resolve(topic)) + (f"#{anchor}" if anchor else "")
     with tempfile.TemporaryDirectory(prefix="soapkit-docs-") as folder:
-        build_site(Path(folder), strict=False)
         server = _server(Path(folder), args.port)
+        try:
+            build_site(Path(folder), strict=False)
+        except BaseException:
+            server.server_close()
+            raise
         port = server.server_address[1]
-        start = ""
-        if args.topic:
-            topic, anchor = _split(args.topic)
-            start = _docs.site_path(_resolve(topic)) + (f"#{anchor}" if anchor else "")
         print(f"serving the documentation on http://127.0.0.1:{port}/{start}  (Ctrl-C stops)", flush=True)
         try:
             server.serve_forever()
