@@ -24,12 +24,13 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 from build_stubs import StubWriter  # noqa: E402
+from lxml import etree  # noqa: E402
 from zeep.xsd import ComplexType  # noqa: E402
 
-from soapkit.catalog import PARTNER_SERVICE, Catalog  # noqa: E402
+from soapkit.catalog import DEFAULT_VERSION, PARTNER_SERVICE, Catalog  # noqa: E402
 from soapkit.sandbox.docs import GENERIC, HAND_WRITTEN, Emulation, emulation  # noqa: E402
 from soapkit.values.codec import agent_label  # noqa: E402
-from soapkit.values.schema import Enumeration, EnumerationIndex, is_many, is_required, list_item  # noqa: E402
+from soapkit.values.schema import XSD, Enumeration, EnumerationIndex, is_many, is_required, list_item  # noqa: E402
 
 DEFAULT_OUT = REPO_ROOT / "docs" / "agents"
 MKDOCS = REPO_ROOT / "mkdocs.yml"
@@ -50,6 +51,7 @@ class AgentDocs:
         self.signatures = {agent: lines for agent, lines in self.stubs.agents}
         self.emulation = emulation(catalog)
         self.types = {name: xsd_type for name, xsd_type in self.stubs.classes.items()}
+        self.own_members = _own_members(catalog.path(PARTNER_SERVICE).parent / DEFAULT_VERSION)
         self.enumerations: dict[str, Enumeration] = {}  # enumerated simple type name -> its names
         for service in catalog.services():
             index = EnumerationIndex(catalog.describe(service).path)
@@ -146,19 +148,23 @@ class AgentDocs:
         return "\n".join(lines) + "\n"
 
     def _complex_type(self, name: str) -> list[str]:
+        """Every member a value of the type has (its base's first, marked), as zeep reads and writes them."""
         xsd_type = self.types[name]
         base = self.stubs.bases.get(name)
         lines = [f"### {name} {{#{name}}}", ""]
         if base:
-            lines += [f"Extends [`{base}`](#{base}); its members are not repeated here.", ""]
-        inherited = {n for n, _ in self.types[base].elements} if base and self.types.get(base) is not None else set()
-        members = [(n, e) for n, e in (xsd_type.elements if xsd_type is not None else []) if n not in inherited]
+            lines += [f"Extends [`{base}`](#{base}).", ""]
+        if xsd_type is None:  # known only as the base of other types: its members are listed with theirs
+            return [*lines, "A base type: its members are listed with each type that extends it.", ""]
+        members = list(xsd_type.elements)
         if not members:
-            return [*lines, "No members of its own.", ""]
+            return [*lines, "No members.", ""]
+        own = self.own_members.get(name)
         lines += ["| member | type | |", "|---|---|---|"]
         for member, element in members:
             notes = [word for word, present in (("required", is_required(element)), ("nillable", element.nillable),
-                                                ("repeated", is_many(element))) if present]
+                                                ("repeated", is_many(element)),
+                                                (f"from `{base}`", own is not None and member not in own)) if present]
             lines.append(f"| `{member}` | {self.type_link(element.type, page='')} | {', '.join(notes)} |")
         return [*lines, ""]
 
@@ -194,6 +200,19 @@ class AgentDocs:
         entries += [f"      - {agent_label(s)}: agents/{agent_label(s)}.md" for s in self.catalog.services()]
         entries += ["      - Types: agents/types.md"]
         return "\n".join([NAV_BEGIN, *entries, NAV_END])
+
+
+def _own_members(folder: Path) -> dict[str, set[str]]:
+    """For each complexType that extends another: the members it declares itself (zeep flattens them)."""
+    xs = f"{{{XSD}}}"
+    found: dict[str, set[str]] = {}
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    for path in sorted(folder.glob("*.xsd")):
+        for complex_type in etree.parse(str(path), parser).iter(f"{xs}complexType"):
+            extension = complex_type.find(f"{xs}complexContent/{xs}extension")
+            if complex_type.get("name") and extension is not None:
+                found[complex_type.get("name") or ""] = {e.get("name") or "" for e in extension.iter(f"{xs}element")}
+    return found
 
 
 def _name(xsd_type: Any) -> str:
