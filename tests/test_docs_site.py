@@ -284,6 +284,8 @@ def test_docs_prints_a_page_a_section_and_an_operation(capsys: pytest.CaptureFix
     assert main(["docs", "wcf", "--where"]) == 0
     where = capsys.readouterr().out
     assert "migrating-from-wcf.md" in where and "site path:  migrating-from-wcf/" in where
+    assert main(["docs", "--where"]) == 0
+    assert f"pages:  {_docs.docs_dir()}\n" in capsys.readouterr().out
 
 
 def test_docs_refuses_unknown_topics_with_close_names(capsys: pytest.CaptureFixture[str]) -> None:

@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
                                      hint="Run `soapkit docs TOPIC --where` on its own.")
         return _site(args)
     if args.topic is None:
+        if args.where:
+            print(f"pages:  {_docs.docs_dir()}\nconfig: {_docs.docs_root() / 'mkdocs.yml'}\n"
+                  f"site:   {_docs.base_url() or 'not hosted (soapkit docs --serve)'}")
+            return 0
         return _list(args)
     topic, anchor = _split(args.topic)
     page_path = _resolve(topic)
