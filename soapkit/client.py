@@ -30,9 +30,9 @@ from soapkit.values.inputs import AwareDatetimes, InputOptions
 from soapkit.values.lists import _MISSING, ListCache
 
 if TYPE_CHECKING:  # generated stubs (tools/build_stubs.py): so.ContactAgent.GetContactEntity(5) is typed
+    from soapkit._typed_agents import AsyncTypedAgents as _AsyncTypedAgents
     from soapkit._typed_agents import MDOListItem, UserDefinedFieldInfo
     from soapkit._typed_agents import TypedAgents as _TypedAgents
-    _AsyncTypedAgents = object  # the async stubs come with tools/build_stubs.py's AsyncTypedAgents
 else:
     _TypedAgents = _AsyncTypedAgents = object
 
@@ -312,6 +312,12 @@ class AsyncSuperOfficeClient(ClientBase, _AsyncTypedAgents):
         return await self.driver.run(self.services_url_flow())
 
     archive_rows = AsyncArchiveRows
+
+    def archive(self, provider: str, columns: Sequence[str], **query: Any) -> AsyncArchiveRows:
+        """:meth:`SuperOfficeClient.archive` (the same arguments), read with ``async for row in so.archive(...)``."""
+        rows = super().archive(provider, columns, **query)
+        assert isinstance(rows, AsyncArchiveRows)
+        return rows
 
     async def mdo_list(self, name: str, *, flat: bool = True, additional_info: str = "",
                        only_history: bool = False) -> list[MDOListItem]:

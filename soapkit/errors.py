@@ -32,10 +32,26 @@ class SoapkitError(Exception):
         self.hint = _server_text(hint if hint is not None else self.default_hint)
         super().__init__(self.message)
 
+    @property
+    def docs(self) -> str | None:
+        """Where the documentation about this kind of error is (``soapkit docs credentials``, or the page's URL
+        once the site is hosted; the command line prints it as ``docs:``), None for plain bad arguments."""
+        from soapkit._docs import UnknownTopic, page, topic_for_error
+
+        topic = topic_for_error(type(self))
+        try:
+            return page(topic) if topic else None
+        except UnknownTopic:  # a build without its documentation: say nothing rather than fail in a message
+            return None
+
     def __str__(self) -> str:
+        lines = [self.message]
         if self.hint:
-            return f"{self.message}\n  hint: {self.hint}"
-        return self.message
+            lines.append(f"  hint: {self.hint}")
+        docs = self.docs
+        if docs:
+            lines.append(f"  docs: {docs}")
+        return "\n".join(lines)
 
 
 # --- bad input from the user -------------------------------------------------------------------

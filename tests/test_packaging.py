@@ -54,3 +54,22 @@ def test_installed_wheel_finds_its_wsdls(wheel: Path, tmp_path: Path) -> None:
                             env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert str(target) in result.stdout and "GetContactEntity" in result.stdout
+
+
+def test_wheel_carries_this_versions_documentation(wheel: Path, tmp_path: Path) -> None:
+    """`soapkit docs` reads the pages from the installed package (an installed wheel has no docs/ folder)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    pages = sorted(p.relative_to(REPO / "docs").as_posix() for p in (REPO / "docs").rglob("*.md"))
+    missing = [page for page in pages if f"soapkit/_site/docs/{page}" not in names]
+    assert pages and not missing
+    assert {"soapkit/_site/mkdocs.yml", "soapkit/_site/tools/mkdocs_hooks.py"} <= names
+    target = tmp_path / "site-packages"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    probe = ("import sys; from soapkit.cli import main;"
+             "sys.exit(main(['docs', 'ContactAgent.GetContactEntity']) or main(['docs', 'retries', '--where']))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                            env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert "def GetContactEntity(self, ContactEntityId: int | None = None)" in result.stdout
+    assert f"{target}/soapkit/_site/docs/retries.md" in result.stdout

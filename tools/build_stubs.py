@@ -11,12 +11,16 @@ How the value layer's plain Python shapes are typed (see docs/typing.md):
 * results are zeep objects with attribute access: one class per complex type, its fields as attributes, the
   schema's base type as base class; a list wrapper (``ArrayOfX``, ``StringDictionary``) is ``list[X]`` and never
   None (the value layer turns nil and empty wrappers into ``[]``); ``X | None`` where the schema says nillable;
-* arguments take a dict (a ``TypedDict`` per complex type, ``total=False``, named ``<Type>Dict``) or the
-  result object itself (``ContactEntityDict | ContactEntity``), lists or tuples for arrays (a mapping too where
-  the item is a ``Key``/``Value`` pair), and the Python scalars the value layer accepts; every parameter may be
-  left out (the value layer sends only what is given) and so defaults to None;
-* enumerations are ``Literal`` aliases of their names in results; arguments take ``str`` (names are matched
-  without regard to case) or an ``enum.Enum`` member.
+* arguments take a dict (a ``TypedDict`` per complex type, ``total=False``, named ``<Type>Dict``; a member the
+  value layer requires, ``minOccurs`` >= 1 and not nillable, is ``Required[...]``) or the result object itself
+  (``ContactEntityDict | ContactEntity``), lists or tuples for arrays (a mapping too where the item is a
+  ``Key``/``Value`` pair), and the Python scalars the value layer accepts; every parameter may be left out (the
+  value layer sends only what is given) and so defaults to None;
+* enumerations are ``Literal`` aliases of their names, in results and in arguments (the value layer also
+  matches names regardless of case, and takes an ``enum.Enum`` member by name: the stubs ask for the exact
+  names, so a misspelt one is a type error); ``[Flags]`` enums are lists of names;
+* ``TypedAgents`` (the sync client's agents) and ``AsyncTypedAgents`` (the async client's) are written from the
+  same signatures: an async proxy's operations are ``async def``, so they return awaitables of the same types.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from soapkit.values.schema import (  # noqa: E402
     EnumerationIndex,
     builtin_name,
     is_many,
+    is_required,
     key_value_item,
     list_item,
 )
@@ -164,7 +169,11 @@ class StubWriter:
             return f"{complex_name}Dict | {complex_name}"
         found = self._enum(owner, name, xsd_type)
         if found is not None:
-            return "str | list[str] | enum.Enum" if found.flags else "str | enum.Enum"
+            # the names themselves, so a misspelt one is a type error; an Enum member (matched by name) too
+            alias = self._enum_alias(found, xsd_type)
+            if found.flags:  # one name, or several (the value layer takes no lone Enum member for a [Flags] enum)
+                return f"{alias} | list[{alias} | enum.Enum] | tuple[{alias} | enum.Enum, ...]"
+            return f"{alias} | enum.Enum"
         base = builtin_name(xsd_type)
         if base is None or base not in SCALARS:
             return "Any"
@@ -217,7 +226,7 @@ class StubWriter:
                     raise SystemExit(f"{description.name}.{name}: the response wrapper {wrapper} is also a type")
                 result = self._complex(out.type, wrapper)
         signature = ", ".join(["self", *parameters])
-        return [f"    def {name}({signature}) -> {result}: ..."]
+        return [f"def {name}({signature}) -> {result}: ..."]
 
     # --- classes ------------------------------------------------------------------------------
 
@@ -229,7 +238,7 @@ class StubWriter:
         result += [f"    {n}: {self.output(e, name, n)}" for n, e in own] or ["    ..."]
         argument = [f"class {name}Dict({base}Dict, total=False):" if base else
                     f"class {name}Dict(TypedDict, total=False):"]
-        argument += [f"    {n}: {self.input(e, name, n)}" for n, e in own] or ["    ..."]
+        argument += [f"    {n}: {_required(self.input(e, name, n), e)}" for n, e in own] or ["    ..."]
         return result, argument
 
     def _shadowed(self) -> set[str]:
@@ -272,10 +281,15 @@ class StubWriter:
         if shadowed:
             out += ["", "# types named like a field, for the annotations of classes with such a field"]
             out += [f"_{name} = {name}" for name in shadowed]
-        for agent, lines in self.agents:
-            out += ["", f"class {agent}Proxy:", "    name: str", *lines, ""]
-        out += ["", "class TypedAgents:", '    """The agents of a client, as attributes (``so.ContactAgent``)."""', ""]
-        out += [f"    {agent}: {agent}Proxy" for agent, _ in self.agents if agent != PARTNER_SERVICE]
+        # one family of signatures, written twice: the sync proxies return the value, the async ones (the same
+        # lines as ``async def``) an awaitable of it
+        for prefix, family, doc in (("", "", SYNC_DOC), ("async ", "Async", ASYNC_DOC)):
+            for agent, lines in self.agents:
+                signatures = [f"    {prefix}{line}" for line in lines]
+                out += ["", f"class {agent}{family}Proxy:", "    name: str", *signatures, ""]
+            out += ["", f"class {family}TypedAgents:", f'    """{doc}"""', ""]
+            out += [f"    {agent}: {agent}{family}Proxy" for agent, _ in self.agents if agent != PARTNER_SERVICE]
+            out += [""]
         text = "\n".join(out).rstrip() + "\n"
         modules = [name for name in ("datetime", "decimal", "enum", "uuid") if f"{name}." in text]
         imports = [f"import {name}" for name in modules]
@@ -284,16 +298,23 @@ class StubWriter:
         return HEADER.format(imports="\n".join(imports)) + text
 
 
+SYNC_DOC = "The agents of a client, as attributes (``so.ContactAgent``)."
+ASYNC_DOC = ("The agents of an async client (``await so.ContactAgent.GetContactEntity(5)``): the same operations, "
+             "each returning an awaitable.")
+
 HEADER = '''\
 """Types of every shipped agent, operation and complex type, for type checkers only.
 
 Generated by tools/build_stubs.py from the shipped WSDLs: do not edit. Results are zeep objects (one class per
-complex type, fields as attributes, list wrappers as lists); arguments take a ``<Type>Dict`` (total=False) or a
-result object. See docs/typing.md.
+complex type, fields as attributes, list wrappers as lists); arguments take a ``<Type>Dict`` (total=False, the
+members the schema requires marked ``Required``) or a result object; enumerations are ``Literal`` names.
+``TypedAgents`` types the sync client, ``AsyncTypedAgents`` the async one. See docs/typing.md.
 """
 
 {imports}
 from typing import Any, Literal, TypedDict
+
+from typing_extensions import Required
 
 class _Result:
     """A zeep object: fields by attribute (``entity.Name``) and by item (``entity["Name"]``)."""
@@ -303,6 +324,12 @@ class _Result:
     def __contains__(self, key: object) -> bool: ...
 
 '''
+
+
+def _required(annotation: str, element: Any) -> str:
+    # the value layer's own rule (it refuses a dict without such a member); the TypedDicts are total=False, so
+    # every other member is NotRequired already
+    return f"Required[{annotation}]" if is_required(element) else annotation
 
 
 def _label(xsd_type: Any) -> str:
@@ -367,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def catalog_agents(text: str) -> list[str]:
     return [line.split()[1].split(":")[0] for line in text.splitlines() if line.startswith("class ") and
-            line.rstrip(":").endswith("Proxy")]
+            line.rstrip(":").endswith("Proxy") and not line.rstrip(":").endswith("AsyncProxy")]
 
 
 if __name__ == "__main__":

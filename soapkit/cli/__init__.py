@@ -98,7 +98,7 @@ def exit_code_for(error: BaseException) -> int:
 # --- commands ----------------------------------------------------------------------------------
 
 _CORE_COMMANDS = ("call", "envelope", "describe", "wsdl", "ticket", "state", "replay", "diff", "keys", "migrate",
-                  "completion")
+                  "completion", "docs")
 # Commands provided by other parts of soapkit; listed only when their module is present in this build.
 _OPTIONAL_COMMANDS = ("login", "config", "sandbox", "demo")
 
@@ -139,6 +139,8 @@ exit codes:
   {EXIT_INTERRUPTED}  interrupted with Ctrl-C
 
 Also runs as `python -m soapkit`. Shell completion: `soapkit completion bash` or `soapkit completion zsh`.
+Documentation: `soapkit docs` lists the guides, `soapkit docs TOPIC` prints one, `soapkit docs --serve` serves
+the whole site (with the agent reference) on this machine.
 """
 
 
@@ -159,6 +161,7 @@ def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentPars
     for name in COMMAND_MODULES if commands is None else commands:
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(subparsers)
+    _point_at_docs(subparsers)
     return parser
 
 
@@ -181,6 +184,17 @@ def _command_of(argv: Sequence[str]) -> list[str] | None:
 
 #: the options before the command name that take a value (see soapkit.cli._output.add_output_options)
 _GLOBAL_OPTIONS_WITH_VALUE = frozenset({"--wsdl-dir"})
+
+
+def _point_at_docs(subparsers: Any) -> None:
+    """End each command's ``--help`` with the page about it (soapkit/_docs.py: one place for all of them)."""
+    from soapkit._docs import COMMAND_TOPICS, page
+
+    for name, command in subparsers.choices.items():
+        topic = COMMAND_TOPICS.get(name)
+        if topic is not None:
+            lead = command.epilog.rstrip("\n") + "\n\n" if command.epilog else ""
+            command.epilog = f"{lead}docs: {page(topic)}\n"
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -239,7 +253,7 @@ def _run(handler: Any, args: argparse.Namespace) -> int:
     try:
         return int(handler(args))
     except SoapkitError as error:
-        err.error(error.message, cli_hint(error.hint))
+        err.error(error.message, cli_hint(error.hint), docs=error.docs)
         return exit_code_for(error)
     except KeyboardInterrupt:
         err.error("interrupted", None)

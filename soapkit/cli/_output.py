@@ -71,10 +71,12 @@ class Output:
         for name, value in pairs:
             self.line(f"{self.style(name.ljust(width), 'bold')}  {value}")
 
-    def error(self, message: str, hint: str | None) -> None:
+    def error(self, message: str, hint: str | None, docs: str | None = None) -> None:
         print(f"{self.style('error:', 'red', 'bold')} {message}", file=self.stream)
         if hint and hint.strip() not in message:  # servers often repeat the message as FriendlyText
             print(f"{self.style('hint:', 'yellow')} {hint}", file=self.stream)
+        if docs:
+            print(f"{self.style('docs:', 'cyan')} {docs}", file=self.stream)
 
     def warning(self, message: str) -> None:
         print(f"{self.style('warning:', 'yellow', 'bold')} {message}", file=self.stream)

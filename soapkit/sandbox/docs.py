@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from soapkit.catalog import PARTNER_SERVICE, Catalog, default_catalog
@@ -20,26 +21,65 @@ END = "<!-- emulated:end -->"
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
 
 
-def emulated_section(catalog: Catalog | None = None) -> str:
-    """Markdown: per agent, the hand-written operations, the generic entity families and what is left."""
+HAND_WRITTEN = "hand-written"
+GENERIC = "generic entity store"
+NOT_EMULATED = "not emulated"
+
+
+@dataclass(frozen=True)
+class Emulation:
+    """How the sandbox answers one operation: ``kind`` is :data:`HAND_WRITTEN` (a handler of its own in
+    soapkit/sandbox/agents/), :data:`GENERIC` (the entity store, for ``family``) or :data:`NOT_EMULATED` (it
+    answers ``Succeeded=false`` with ``NotImplementedException``)."""
+
+    kind: str
+    family: str | None = None  # X of {X}Entity, for GENERIC
+
+    @property
+    def emulated(self) -> bool:
+        return self.kind != NOT_EMULATED
+
+
+def emulation(catalog: Catalog | None = None) -> dict[tuple[str, str], Emulation]:
+    """Every agent operation of the catalog and how the sandbox answers it: the one source for the table in
+    docs/sandbox.md and for the agent reference (tools/build_agent_docs.py). Read from the registry of
+    hand-written handlers and the generic store's families, in the order the sandbox dispatches."""
     catalog = catalog or default_catalog()
     generic = GenericAgents(catalog)
-    lines = ["| agent | operations | hand-written | generic entity store | not emulated |", "|---|---|---|---|---|"]
-    totals = [0, 0, 0, 0]
+    found: dict[tuple[str, str], Emulation] = {}
     for service in catalog.services():
         if service == PARTNER_SERVICE:
             continue
-        names = catalog.describe(service).operation_names
-        written = [name for _, name in implemented(service)]
-        stored = [name for name in names if name not in written and generic.generic_handler(service, name)]
-        families = sorted(name for name, family in generic.families(service).items()
-                          if set(family.operations.values()) & set(stored))
-        left = len(names) - len(written) - len(stored)
-        for index, count in enumerate((len(names), len(written), len(stored), left)):
+        written = {name for _, name in implemented(service)}
+        family_of = {operation: name for name, family in generic.families(service).items()
+                     for operation in family.operations.values()}
+        for name in catalog.describe(service).operation_names:
+            if name in written:
+                found[(service, name)] = Emulation(HAND_WRITTEN)
+            elif generic.generic_handler(service, name):
+                found[(service, name)] = Emulation(GENERIC, family_of.get(name))
+            else:
+                found[(service, name)] = Emulation(NOT_EMULATED)
+    return found
+
+
+def emulated_section(catalog: Catalog | None = None) -> str:
+    """Markdown: per agent, the hand-written operations, the generic entity families and what is left."""
+    table = emulation(catalog)
+    lines = ["| agent | operations | hand-written | generic entity store | not emulated |", "|---|---|---|---|---|"]
+    totals = [0, 0, 0, 0]
+    services = list(dict.fromkeys(service for service, _ in table))
+    for service in services:
+        rows = {name: how for (owner, name), how in table.items() if owner == service}
+        written = [name for name, how in rows.items() if how.kind == HAND_WRITTEN]
+        stored = [name for name, how in rows.items() if how.kind == GENERIC]
+        families = sorted({how.family for how in rows.values() if how.kind == GENERIC and how.family})
+        left = len(rows) - len(written) - len(stored)
+        for index, count in enumerate((len(rows), len(written), len(stored), left)):
             totals[index] += count
         family_text = ", ".join(f"{name}Entity" for name in families) + (f" ({len(stored)} operations)"
                                                                           if stored else "")
-        lines.append(f"| {service} | {len(names)} | {', '.join(written)} | {family_text} | {left} |")
+        lines.append(f"| {service} | {len(rows)} | {', '.join(written)} | {family_text} | {left} |")
     lines.append(f"| **all {len(lines) - 2} agents** | {totals[0]} | {totals[1]} | {totals[2]} | {totals[3]} |")
     return "\n".join([BEGIN, *lines, END])
 

@@ -29,6 +29,7 @@ from soapkit.values.schema import (
     EnumerationIndex,
     builtin_name,
     is_many,
+    is_required,
     key_value_item,
     list_item,
     type_label,
@@ -164,8 +165,7 @@ class ValueConverter:
         found = self._fields.get(id(xsd_type))
         if found is None:
             by_name = dict(xsd_type.elements)
-            required = tuple(name for name, element in by_name.items()
-                             if element.min_occurs and not element.nillable and not element.accepts_multiple)
+            required = tuple(name for name, element in by_name.items() if is_required(element))
             found = Fields(by_name, {name.lower(): name for name in by_name}, type_label(xsd_type), required)
             self._fields[id(xsd_type)] = found
         return found

@@ -50,6 +50,13 @@ def is_many(element: Any) -> bool:
     return limit == "unbounded" or (isinstance(limit, int) and limit > 1)
 
 
+def is_required(element: Any) -> bool:
+    """Whether a complex type's value must have this member: ``minOccurs`` >= 1, not nillable and not repeated
+    (zeep cannot write the type without it). The value layer refuses a dict without it; the stubs mark it
+    ``Required``."""
+    return bool(element.min_occurs) and not element.nillable and not element.accepts_multiple
+
+
 def list_item(xsd_type: Any) -> tuple[str, Any] | None:
     """For a list wrapper (``ArrayOfX``, ``StringDictionary``: one repeated element, nothing else), that
     element's name and element; None for any other type."""
