@@ -136,6 +136,17 @@ def run(calls: int = 400) -> dict[str, dict[str, float]]:
         return asyncio.run(_run(base, calls))
 
 
+def figures(quick: bool = False) -> list[Any]:
+    """The runner's table (benchmarks/run.py): soapkit's async calls/s at each concurrency beside the floor."""
+    from _figures import Figure
+
+    results = run(60 if quick else 2000)
+    return [Figure("async client", f"calls/s at concurrency {concurrency}", row["soapkit calls/s"], "calls/s",
+                   better="higher", baselines={"httpx.AsyncClient floor": row["httpx floor calls/s"]},
+                   target=">= 80% of the floor" if concurrency == "64" else "")
+            for concurrency, row in results.items()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=2000, help="calls per contender and concurrency")

@@ -15,7 +15,6 @@ from soapkit.catalog import DEFAULT_VERSION, PARTNER_SERVICE, Catalog, default_c
 from soapkit.codec import CodecMode
 from soapkit.credentials.base import AuthContext, Credential, StaticToken
 from soapkit.credentials.jwt_validation import JwksCache
-from soapkit.debug import Recorder
 from soapkit.drivers.sync import SyncDriver
 from soapkit.errors import ConfigurationError
 from soapkit.flow import Flow
@@ -28,6 +27,9 @@ from soapkit.tenant import Environment, TenantDirectory, validate_context_identi
 from soapkit.values.archive import ArchiveQuery, ArchiveRows, AsyncArchiveRows, Restriction
 from soapkit.values.inputs import AwareDatetimes, InputOptions
 from soapkit.values.lists import _MISSING, ListCache
+
+if TYPE_CHECKING:
+    from soapkit.debug import Recorder
 
 if TYPE_CHECKING:  # generated stubs (tools/build_stubs.py): so.ContactAgent.GetContactEntity(5) is typed
     from soapkit._typed_agents import AsyncTypedAgents as _AsyncTypedAgents
