@@ -8,6 +8,8 @@ import decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from soapkit import ConfigurationError, InvalidValue, MultiLanguageText, decode_value
 from soapkit.values.archive import ArchiveQuery, ArchiveRows, encode_value, order_infos, restriction_infos
@@ -179,3 +181,12 @@ def test_the_list_cache_keeps_answers_for_its_time_and_hands_out_copies() -> Non
     uncached.get("x", fetch)
     uncached.get("x", fetch)
     assert uncached.fetch_count == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=dt.datetime(1000, 1, 1), max_value=dt.datetime(9999, 12, 31)), st.booleans())
+def test_the_fast_datetime_reading_equals_strptime(moment: dt.datetime, seconds: bool) -> None:
+    layout = "%m/%d/%Y %H:%M:%S" if seconds else "%m/%d/%Y %H:%M"
+    text = moment.strftime(layout)
+    assert decode_value(f"[DT:{text}]") == dt.datetime.strptime(text, layout)
+    assert decode_value(f"[DT:{text}.25]") == dt.datetime.strptime(text, layout).replace(microsecond=250000)
