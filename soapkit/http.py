@@ -5,6 +5,7 @@ One place maps ``requests`` failures to soapkit's exception hierarchy.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -51,12 +52,36 @@ def retry_after(response: requests.Response) -> float | None:
         return None
 
 
+#: The deepest nesting of arrays and objects a JSON answer may have (SuperOffice's answers use a handful).
+MAX_JSON_DEPTH = 64
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def too_deep(content: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``content`` nests arrays and objects deeper than ``limit`` (strings skipped; one linear pass)."""
+    if content.count(b"[") + content.count(b"{") <= limit:
+        return False
+    depth = 0
+    for token in _JSON_TOKENS.finditer(content):
+        mark = token.group()
+        if mark in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif mark in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
 def json_object(response: requests.Response | HttpResponse) -> dict[str, Any] | None:
     """The answer's JSON object, or None when it is not one (not JSON, not UTF-8, nested too deeply, a list).
 
     Every JSON answer from the network is read through here, so a hostile body yields None for the caller to
-    turn into its own typed error, never a ``ValueError`` or ``RecursionError``.
+    turn into its own typed error, never a ``ValueError`` or ``RecursionError``. Nesting deeper than
+    :data:`MAX_JSON_DEPTH` is refused by a linear scan before parsing, so the parser never recurses deeply.
     """
+    if too_deep(response.content):
+        return None
     try:
         data = response.json()
     except (ValueError, UnicodeError, RecursionError):

@@ -36,6 +36,7 @@ class EventLoopThread:
     def close(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
+        self.loop.close()
 
 
 async def _awaited(awaitable: Any) -> Any:

@@ -119,3 +119,17 @@ def test_a_deeply_nested_capture_file_is_a_capture_format_error() -> None:
     assert is_capture(deep)
     with pytest.raises(CaptureFormatError, match="nested too deeply"):
         parse_capture(deep)
+
+
+def test_deep_nesting_is_refused_before_parsing_in_one_pass() -> None:
+    from soapkit.flow import Headers, HttpResponse
+    from soapkit.http import MAX_JSON_DEPTH, json_object, too_deep
+
+    def answer(body: bytes) -> HttpResponse:
+        return HttpResponse(200, Headers({"Content-Type": "application/json"}), body)
+
+    assert too_deep(DEEP) and json_object(answer(DEEP)) is None  # no RecursionError is ever raised
+    fine = b'{"a": ' + b"[" * (MAX_JSON_DEPTH - 1) + b"1" + b"]" * (MAX_JSON_DEPTH - 1) + b"}"
+    assert json_object(answer(fine)) is not None
+    brackets_in_text = json.dumps({"text": "[" * 10_000 + '\\"{' * 100}).encode()
+    assert not too_deep(brackets_in_text) and json_object(answer(brackets_in_text)) == json.loads(brackets_in_text)
