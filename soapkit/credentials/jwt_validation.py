@@ -18,15 +18,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar
-
-import jwt
-import requests
-from jwt.algorithms import RSAAlgorithm
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from soapkit.errors import CredentialError, HttpError, SoapkitError, TokenValidationError
 from soapkit.flow import Flow, Hold, Release, request
 from soapkit.http import json_object
+
+if TYPE_CHECKING:  # PyJWT (and cryptography under it) load when a token is validated, not when a client is built
+    import jwt
+    import requests
 
 T = TypeVar("T")
 
@@ -63,7 +63,11 @@ class JwksCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
-        self._session = session or requests.Session()
+        if session is None:
+            import requests
+
+            session = requests.Session()
+        self._session = session
         self._min_refresh_interval = min_refresh_interval
         self._new_kid_refresh_interval = new_kid_refresh_interval
         self._missed: set[str] = set()  # kids looked for in vain since the last fetch
@@ -180,6 +184,9 @@ def _rsa_key(entry: Any) -> Any:
     kid = entry.get("kid")
     if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_CHARS:
         return None
+    import jwt
+    from jwt.algorithms import RSAAlgorithm
+
     try:
         return RSAAlgorithm.from_jwk(entry)
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
@@ -200,6 +207,8 @@ def validate_jwt(
     ``audience`` may be a function of the (not yet trusted) claims, for tokens whose audience is
     derived from one of their own claims, like ``spn:{serial}`` on system-user tokens.
     """
+    import jwt
+
     if not isinstance(token, str) or not token:
         raise TokenValidationError("The token is empty or not text.")
     if len(token) > MAX_TOKEN_CHARS:
@@ -249,6 +258,7 @@ def _check_numeric_claims(claims: dict[str, Any]) -> None:
 
 
 def _validation_error(error: jwt.PyJWTError, issuer: str, audience: Any) -> TokenValidationError:
+    import jwt
     if isinstance(error, jwt.ExpiredSignatureError):
         return TokenValidationError("The JWT has expired.")
     if isinstance(error, jwt.InvalidIssuerError):

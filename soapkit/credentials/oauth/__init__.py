@@ -4,37 +4,59 @@
 * :class:`ClientCredentials`: a trusted application's System User (``grant_type=client_credentials``).
 * :func:`sign_in`: the browser + loopback sign-in behind ``soapkit login`` (PKCE S256, state, nonce).
 * :class:`SignInStore`: where the refresh token is kept between runs (0600 files by default).
+
+The names are imported on first use: reading where sign-ins are stored does not load PyJWT or the sign-in server.
 """
 
-from soapkit.credentials.oauth.flow import (
-    ClientSecret,
-    TokenAnswer,
-    authorization_url,
-    request_token,
-    revocation_url,
-    revoke_token,
-    validate_id_token,
-)
-from soapkit.credentials.oauth.login import SignInResult, sign_in
-from soapkit.credentials.oauth.loopback import LoopbackReceiver
-from soapkit.credentials.oauth.pkce import Pkce
-from soapkit.credentials.oauth.providers import ClientCredentials, OAuthUser
-from soapkit.credentials.oauth.store import SignInStore, default_sign_in_directory
+from __future__ import annotations
 
-__all__ = [
-    "ClientCredentials",
-    "ClientSecret",
-    "LoopbackReceiver",
-    "OAuthUser",
-    "Pkce",
-    "SignInResult",
-    "SignInStore",
-    "TokenAnswer",
-    "authorization_url",
-    "default_sign_in_directory",
-    "request_token",
-    "revocation_url",
-    "revoke_token",
-    "sign_in",
-    "validate_id_token",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: defining module -> the names it contributes (mirrored by the ``TYPE_CHECKING`` imports below)
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "soapkit.credentials.oauth.flow": (
+        "ClientSecret", "TokenAnswer", "authorization_url", "request_token", "revocation_url", "revoke_token",
+        "validate_id_token",
+    ),
+    "soapkit.credentials.oauth.login": ("SignInResult", "sign_in"),
+    "soapkit.credentials.oauth.loopback": ("LoopbackReceiver",),
+    "soapkit.credentials.oauth.pkce": ("Pkce",),
+    "soapkit.credentials.oauth.providers": ("ClientCredentials", "OAuthUser"),
+    "soapkit.credentials.oauth.store": ("SignInStore", "default_sign_in_directory"),
+}
+_MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+if TYPE_CHECKING:
+    from soapkit.credentials.oauth.flow import ClientSecret as ClientSecret
+    from soapkit.credentials.oauth.flow import TokenAnswer as TokenAnswer
+    from soapkit.credentials.oauth.flow import authorization_url as authorization_url
+    from soapkit.credentials.oauth.flow import request_token as request_token
+    from soapkit.credentials.oauth.flow import revocation_url as revocation_url
+    from soapkit.credentials.oauth.flow import revoke_token as revoke_token
+    from soapkit.credentials.oauth.flow import validate_id_token as validate_id_token
+    from soapkit.credentials.oauth.login import SignInResult as SignInResult
+    from soapkit.credentials.oauth.login import sign_in as sign_in
+    from soapkit.credentials.oauth.loopback import LoopbackReceiver as LoopbackReceiver
+    from soapkit.credentials.oauth.pkce import Pkce as Pkce
+    from soapkit.credentials.oauth.providers import ClientCredentials as ClientCredentials
+    from soapkit.credentials.oauth.providers import OAuthUser as OAuthUser
+    from soapkit.credentials.oauth.store import SignInStore as SignInStore
+    from soapkit.credentials.oauth.store import default_sign_in_directory as default_sign_in_directory
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        module = _MODULE_OF.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
