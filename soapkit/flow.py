@@ -104,7 +104,10 @@ class HttpResponse:
 
     @property
     def text(self) -> str:
-        return self.content.decode(self.encoding or "utf-8", "replace")
+        try:
+            return self.content.decode(self.encoding or "utf-8", "replace")
+        except LookupError:  # a charset Python does not know (a hostile or broken server): read it as UTF-8
+            return self.content.decode("utf-8", "replace")
 
     def json(self) -> Any:
         import json

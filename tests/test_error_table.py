@@ -106,3 +106,10 @@ def test_transport_failures() -> None:
     assert isinstance(failure_error(TransportFailure("too_large", True, "big", 200), "POST u"), ResponseTooLarge)
     corrupt = failure_error(TransportFailure("corrupt", True, "gzip"), "POST u")
     assert type(corrupt) is ResponseRejected
+
+
+def test_an_unknown_charset_is_read_as_utf8_not_an_escaping_lookup_error() -> None:
+    answer = HttpResponse(503, Headers({"Content-Type": "text/plain; charset=no-such-codec"}), "busy ø".encode())
+    assert answer.text == "busy ø"
+    error = status_error(answer, "u")
+    assert isinstance(error, HttpError) and "busy" in error.body
