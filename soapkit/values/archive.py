@@ -241,10 +241,11 @@ def _get(value: Any, name: str) -> Any:
         return None
     if isinstance(value, dict):
         return value.get(name)
-    fields = getattr(value, "__values__", None)  # a zeep value object: its dict, without its slow attribute hook
-    if isinstance(fields, dict):
-        return fields.get(name)
-    return getattr(value, name, None)
+    try:  # a zeep value object: read its dict, past its (slow) attribute hook
+        fields = object.__getattribute__(value, "__values__")
+    except AttributeError:
+        return getattr(value, name, None)
+    return fields.get(name) if isinstance(fields, dict) else getattr(value, name, None)
 
 
 @dataclass(frozen=True)
