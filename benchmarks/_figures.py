@@ -98,3 +98,24 @@ def time_command(command: Sequence[str], repeat: int, env: dict[str, str] | None
     once()
     runs = [once() for _ in range(max(repeat, 1))]
     return min(wall for wall, _ in runs), min(cpu for _, cpu in runs)
+
+
+def to_dicts(element: Any) -> Any:
+    """The floor every benchmark compares decoding with: lxml elements into plain dicts and lists by element name,
+    text for leaves (no types, no schema)."""
+    children = list(element)
+    if not children:
+        return element.text
+    result: dict[str, Any] = {}
+    for child in children:
+        name = child.tag.rpartition("}")[2]
+        value = to_dicts(child)
+        if name in result:
+            existing = result[name]
+            if isinstance(existing, list):
+                existing.append(value)
+            else:
+                result[name] = [existing, value]
+        else:
+            result[name] = value
+    return result

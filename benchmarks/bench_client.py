@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _figures import Figure
+from _figures import Figure, to_dicts
 
 GROUP = "client"
 NS = "http://www.superoffice.net/ws/crm/NetServer/Services88"
@@ -94,24 +94,6 @@ def canned_server(answer: bytes) -> Iterator[str]:
         server.server_close()
 
 
-def to_dicts(element: Any) -> Any:
-    """lxml -> plain dicts and lists by element name, text for leaves (the floor: no types, no schema)."""
-    children = list(element)
-    if not children:
-        return element.text
-    result: dict[str, Any] = {}
-    for child in children:
-        name = child.tag.rpartition("}")[2]
-        value = to_dicts(child)
-        if name in result:
-            existing = result[name]
-            if isinstance(existing, list):
-                existing.append(value)
-            else:
-                result[name] = [existing, value]
-        else:
-            result[name] = value
-    return result
 
 
 def contenders(base: str) -> dict[str, Callable[[], object]]:

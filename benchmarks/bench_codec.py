@@ -13,12 +13,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _figures import to_dicts
 
 from soapkit.catalog import Catalog
 from soapkit.codec import compiled
@@ -68,25 +73,8 @@ def answer_bytes(catalog: Catalog) -> bytes:
 
 def lxml_to_dicts(content: bytes) -> Any:
     """The floor: parse, then every element into a dict of its children (lists for repeats), no types."""
-    def convert(node: Any) -> Any:
-        if len(node) == 0:
-            return node.text
-        result: dict[str, Any] = {}
-        for child in node:
-            key = child.tag.rpartition("}")[2]
-            value = convert(child)
-            if key in result:
-                existing = result[key]
-                if isinstance(existing, list):
-                    existing.append(value)
-                else:
-                    result[key] = [existing, value]
-            else:
-                result[key] = value
-        return result
-
     root = etree.fromstring(content)
-    return convert(root.find(f"{{{ENV}}}Body")[0])
+    return to_dicts(root.find(f"{{{ENV}}}Body")[0])
 
 
 def lxml_request() -> bytes:

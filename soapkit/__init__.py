@@ -14,9 +14,9 @@ if everything had been imported eagerly.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from soapkit._lazy import lazy_exports
 from soapkit._version import __version__ as __version__
 
 #: The public API: defining module -> the names it contributes. This is the one table; to export a new name,
@@ -63,7 +63,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "soapkit.values": ("MultiLanguageText", "decode_value", "plain"),
 }
 
-_MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
+_MODULE_OF, _lazy_getattr, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = sorted([*_MODULE_OF, "__version__"])
 
@@ -111,16 +111,4 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, for type checkers in stric
 
 
 if not TYPE_CHECKING:  # type checkers see the imports above; a misspelt name stays an error for them
-
-    def __getattr__(name: str) -> Any:
-        """Import a public name on first use and keep it, so the next access is an ordinary attribute."""
-        module = _MODULE_OF.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    __getattr__ = _lazy_getattr

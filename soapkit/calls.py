@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -67,14 +68,16 @@ class Bound:
         return self.operation.input.header
 
 
-_bound: dict[tuple[int, str, str, str], Bound] = {}
+# catalog -> (service, version, operation) -> model; a catalog that goes away takes its models with it
+_bound: weakref.WeakKeyDictionary[Catalog, dict[tuple[str, str, str], Bound]] = weakref.WeakKeyDictionary()
 _bound_lock = threading.Lock()
 
 
 def bound(catalog: Catalog, service: str, operation: str, version: str) -> Bound:
     """The (cached) zeep model of ``service.operation``; built once per catalog, version and operation."""
-    key = (id(catalog), service, version, operation)
-    found = _bound.get(key)
+    key = (service, version, operation)
+    with _bound_lock:
+        found = _bound.setdefault(catalog, {}).get(key)
     if found is not None:
         return found
     from soapkit.headers import ResponseParts
@@ -85,7 +88,7 @@ def bound(catalog: Catalog, service: str, operation: str, version: str) -> Bound
     binding = proxy._binding
     made = Bound(client, binding, binding.get(operation))
     with _bound_lock:
-        return _bound.setdefault(key, made)
+        return _bound[catalog].setdefault(key, made)
 
 
 def envelope(model: Bound, operation: str, values: Mapping[str, Any], headers: HeaderValues,
@@ -111,15 +114,27 @@ def _read(reader: Callable[[], Any]) -> Any:
     """``reader()`` (zeep's or the codec's reading of an answer) with what they raise classified by the table."""
     try:
         return reader()
-    except zeep.exceptions.Fault as fault:
-        detail = etree.tostring(fault.detail).decode() if fault.detail is not None else None
-        raise fault_error(fault.code, fault.message, detail) from None
-    except zeep.exceptions.TransportError as error:  # its message embeds the whole body: never used
+    except BaseException as error:
+        classified = reading_error(error)
+        if classified is None:
+            raise
+        raise classified from None
+
+
+def reading_error(error: BaseException) -> SoapkitError | None:
+    """What an exception raised while zeep, lxml or the codec read an answer means (None: not a reading error).
+    Faults go to the error table; unreadable or unsafe answers become ResponseRejected, never with zeep's dump of
+    the body."""
+    if isinstance(error, zeep.exceptions.Fault):
+        detail = etree.tostring(error.detail).decode() if error.detail is not None else None
+        return fault_error(error.code, error.message, detail)
+    if isinstance(error, zeep.exceptions.TransportError):  # its message embeds the whole body: never used
         reason = str(error.message).split("\n", 1)[0][:300]
-        raise ResponseRejected(error.status_code, f"HTTP {error.status_code}: the server's answer is not a "
-                               f"readable SOAP message ({reason}).", body=_text(error.content)) from None
-    except (zeep.exceptions.Error, etree.LxmlError, UnicodeError, RecursionError, MemoryError) as error:
-        raise ResponseRejected(200, f"The server's answer was refused: {unsafe_answer_reason(error)}.") from None
+        return ResponseRejected(error.status_code, f"HTTP {error.status_code}: the server's answer is not a "
+                                f"readable SOAP message ({reason}).", body=_text(error.content))
+    if isinstance(error, (zeep.exceptions.Error, etree.LxmlError, UnicodeError, RecursionError, MemoryError)):
+        return ResponseRejected(200, f"The server's answer was refused: {unsafe_answer_reason(error)}.")
+    return None
 
 
 def soap_exchange(catalog: Catalog, service: str, operation: str, address: str, values: Mapping[str, Any],

@@ -144,8 +144,8 @@ class Hold:
     :class:`~soapkit.errors.CacheLockTimeout` / :class:`~soapkit.errors.CacheUnavailable` thrown in."""
 
     key: str
-    cache: CredentialCache | None  # None: no cross-process lock, only the process's
-    owner: object  # whose key space (the credential): two credentials never share a process lock
+    cache: CredentialCache | None = field(repr=False)  # None: no cross-process lock, only the process's
+    owner: object = field(repr=False)  # whose key space (the credential): two credentials never share a lock
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class Release:
     """Let go of what the matching :class:`Hold` took."""
 
     key: str
-    owner: object
+    owner: object = field(repr=False)
 
 
 Step = HttpRequest | Sleep | Hold | Release

@@ -12,29 +12,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import zeep.exceptions
-from lxml import etree
 
-from soapkit.calls import MAX_RESPONSE_BYTES, unsafe_answer_reason
-from soapkit.error_table import fault_error
-from soapkit.errors import ConfigurationError, ResponseRejected
+from soapkit.calls import MAX_RESPONSE_BYTES, reading_error
+from soapkit.errors import ConfigurationError
 
 __all__ = ["MAX_RESPONSE_BYTES", "soap_errors"]
 
 
 @contextmanager
 def soap_errors() -> Iterator[None]:
-    """Translate zeep's exceptions into soapkit's hierarchy."""
+    """Translate zeep's exceptions into soapkit's hierarchy (an invalid argument is the caller's; anything about the
+    answer is classified as the call flow classifies it, by :func:`soapkit.calls.reading_error`)."""
     try:
         yield
-    except zeep.exceptions.Fault as fault:
-        detail = etree.tostring(fault.detail).decode() if fault.detail is not None else None
-        raise fault_error(fault.code, fault.message, detail) from None
-    except zeep.exceptions.TransportError as error:  # its message embeds the whole body: never used
-        reason = str(error.message).split("\n", 1)[0][:300]
-        raise ResponseRejected(error.status_code, f"HTTP {error.status_code}: the server's answer is not a "
-                               f"readable SOAP message ({reason}).") from None
     except zeep.exceptions.ValidationError as error:
         raise ConfigurationError(f"Invalid argument: {error}",
                                  hint="Check the parameter types with `soapkit describe`.") from None
-    except (zeep.exceptions.Error, etree.LxmlError, UnicodeError, RecursionError, MemoryError) as error:
-        raise ResponseRejected(200, f"The server's answer was refused: {unsafe_answer_reason(error)}.") from None
+    except Exception as error:
+        classified = reading_error(error)
+        if classified is None:
+            raise
+        raise classified from None

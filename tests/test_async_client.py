@@ -71,3 +71,20 @@ def test_a_bad_argument_is_raised_when_awaited_before_anything_is_sent(sandbox: 
 
     asyncio.run(run())
     assert len(recorder) == 0
+
+
+def test_one_credential_serves_clients_on_successive_event_loops(sandbox: Sandbox) -> None:
+    """Single flight takes an asyncio lock per event loop: a credential shared by clients of two loops (two
+    asyncio.run calls, as a script or a test suite makes them) refreshes under each loop's own lock."""
+    cfg = sandbox.config
+    credential = soapkit.SystemUser(cfg["system_user_token"], cfg["private_key_xml"], reuse_for=0)
+
+    async def run() -> list[int]:
+        async with soapkit.connect_async(cfg["context_identifier"], env=cfg["base_url"],
+                                         app_token=cfg["client_secret"], credentials=credential) as so:
+            found = await asyncio.gather(*(so.ContactAgent.GetContactEntity(1) for _ in range(8)))
+            return [contact.ContactId for contact in found]
+
+    assert asyncio.run(run()) == [1] * 8
+    assert asyncio.run(run()) == [1] * 8
+    assert credential.fetch_count >= 2  # every call needed a fresh ticket (reuse_for=0), on both loops

@@ -299,3 +299,39 @@ def test_bad_retry_settings_are_refused_clearly() -> None:
         RetryPolicy(idempotent={"SaveContactEntity": True})
     with pytest.raises(soapkit.ConfigurationError, match="retries"):
         soapkit.connect("Cust12345", env="http://127.0.0.1:9", ticket="7T:x", retries=-1)
+
+
+def _every_operation() -> list[tuple[str, str]]:
+    from soapkit.catalog import PARTNER_SERVICE, default_catalog
+
+    catalog = default_catalog()
+    return [(service, operation) for service in catalog.services("Services88") if service != PARTNER_SERVICE
+            for operation in catalog.describe(service, "Services88").operation_names]
+
+
+def test_every_operation_of_every_agent_is_retried_or_reported_by_the_table() -> None:
+    """Over the whole contract: a read is sent again on a 503, anything else is sent once and reported as
+    OutcomeUnknown; the table's exceptions name real operations."""
+    from soapkit.retry import NOT_IDEMPOTENT, READ_PREFIXES, is_read
+
+    operations = _every_operation()
+    assert len(operations) == 1964
+    assert {f"{service}.{operation}" for service, operation in operations} >= NOT_IDEMPOTENT
+    policy = RetryPolicy(attempts=2, backoff=0)
+    reads = 0
+    for service, operation in operations:
+        read = is_read(service, operation)
+        named_like_a_read = any((operation.startswith(prefix) and operation[len(prefix):len(prefix) + 1].isupper())
+                                or operation == prefix for prefix in READ_PREFIXES)
+        assert read == (named_like_a_read and f"{service}.{operation}" not in NOT_IDEMPOTENT), operation
+        assert not (read and operation.startswith(("Save", "Delete", "Set", "Send", "Update", "Remove", "Add"))), \
+            operation
+        driver = _Scripted([_answer(503), _answer(503)])
+        expected = soapkit.HttpError if read else OutcomeUnknown
+        with pytest.raises(expected):
+            driver.run(agent_call(_settings(policy), service, operation, (), {}))
+        assert len(driver.sent) == (2 if read else 1), f"{service}.{operation}"
+        assert all(request.headers.get("SOAPAction", "").strip('"').endswith(f"/{service}/{operation}")
+                   for request in driver.sent)
+        reads += read
+    assert 900 < reads < 1300  # the table classifies about half the contract as reads

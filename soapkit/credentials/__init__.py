@@ -6,8 +6,9 @@ load the others' dependencies (cryptography, PyJWT, the OAuth modules).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from soapkit._lazy import lazy_exports
 
 #: defining module -> the names it contributes (mirrored by the ``TYPE_CHECKING`` imports below)
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -22,7 +23,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "soapkit.credentials.signing": ("SignedSystemToken", "sign_system_token"),
     "soapkit.credentials.system_user": ("SystemUser", "exchange_signed_token"),
 }
-_MODULE_OF: dict[str, str] = {name: module for module, names in _EXPORTS.items() for name in names}
+_MODULE_OF, _lazy_getattr, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = sorted(_MODULE_OF)
 
@@ -55,16 +56,5 @@ if TYPE_CHECKING:
     from soapkit.credentials.system_user import exchange_signed_token as exchange_signed_token
 
 
-if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Any:
-        module = _MODULE_OF.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+if not TYPE_CHECKING:  # type checkers see the imports above; a misspelt name stays an error for them
+    __getattr__ = _lazy_getattr

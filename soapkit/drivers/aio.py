@@ -26,18 +26,19 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# (owner, loop) -> key -> lock: an asyncio.Lock belongs to one event loop.
-_async_locks: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], asyncio.Lock]] = weakref.WeakKeyDictionary()
+# owner -> event loop -> key -> lock: an asyncio.Lock belongs to one loop, and a loop that is gone takes its locks along
+_LocksOfLoops = weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]]
+_async_locks: weakref.WeakKeyDictionary[Any, _LocksOfLoops] = weakref.WeakKeyDictionary()
 
 
 def _lock_for(owner: object, key: str) -> asyncio.Lock:
-    loop_id = id(asyncio.get_running_loop())
-    locks = _async_locks.get(owner)
-    if locks is None:
-        locks = _async_locks[owner] = {}
-    lock = locks.get((loop_id, key))
+    per_loop = _async_locks.get(owner)
+    if per_loop is None:
+        per_loop = _async_locks[owner] = weakref.WeakKeyDictionary()
+    locks = per_loop.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.get(key)
     if lock is None:
-        lock = locks[(loop_id, key)] = asyncio.Lock()
+        lock = locks[key] = asyncio.Lock()
     return lock
 
 

@@ -37,17 +37,18 @@ SOAPAction ``a:ActionNotSupported``).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from soapkit._lazy import lazy_exports
 
 # Imported on first use, as in soapkit/__init__.py: `soapkit sandbox --help` builds its parser from
 # soapkit.sandbox.cli without loading the server (zeep, lxml, cryptography, jwt, xmlsec).
-_MODULE_OF: dict[str, str] = {
-    "Sandbox": "soapkit.sandbox.app",
-    "SandboxSettings": "soapkit.sandbox.settings",
-    "main": "soapkit.sandbox.cli",
-    "run": "soapkit.sandbox.cli",
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "soapkit.sandbox.app": ("Sandbox",),
+    "soapkit.sandbox.cli": ("main", "run"),
+    "soapkit.sandbox.settings": ("SandboxSettings",),
 }
+_MODULE_OF, _lazy_getattr, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = sorted(_MODULE_OF)
 
@@ -59,15 +60,4 @@ if TYPE_CHECKING:  # `X as X`: an explicit re-export, for type checkers in stric
 
 
 if not TYPE_CHECKING:  # type checkers see the imports above; a misspelt name stays an error for them
-
-    def __getattr__(name: str) -> Any:
-        module = _MODULE_OF.get(name)
-        if module is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    __getattr__ = _lazy_getattr
