@@ -25,7 +25,7 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
-from soapkit.codec import CodecMode, DecodedReply
+from soapkit.codec import CodecMode, DecodedReply, ResponseReader
 from soapkit.error_table import exception_info_error, failure_error, fault_error, status_error
 from soapkit.errors import (
     ConfigurationError,
@@ -139,10 +139,12 @@ def reading_error(error: BaseException) -> SoapkitError | None:
 
 def soap_exchange(catalog: Catalog, service: str, operation: str, address: str, values: Mapping[str, Any],
                   headers: HeaderValues, *, version: str, timeout: float, deadline: float | None = None,
-                  max_bytes: int = MAX_RESPONSE_BYTES, purpose: Any = "soap", codec: CodecMode = "zeep") -> Flow[Any]:
+                  max_bytes: int = MAX_RESPONSE_BYTES, purpose: Any = "soap", codec: CodecMode = "zeep",
+                  reader: ResponseReader | None = None) -> Flow[Any]:
     """One SOAP request and its answer read: zeep's result (``{header, body}`` when the operation has output
     headers), or with ``codec="compiled"`` a :class:`~soapkit.codec.DecodedReply` (the compiled codec; any
-    message it cannot read exactly like zeep goes to zeep). Errors come from the one table; nothing is retried."""
+    message it cannot read exactly like zeep goes to zeep; ``reader`` reads the body its own way when it can,
+    see :meth:`~soapkit.codec.OperationCodec.decode`). Errors come from the one table; nothing is retried."""
     model = bound(catalog, service, operation, version)
     compiled = _compiled(catalog, service, operation, version) if codec == "compiled" and not \
         headers.ws_addressing else None
@@ -164,7 +166,7 @@ def soap_exchange(catalog: Catalog, service: str, operation: str, address: str, 
         from soapkit.codec import CodecFallback
 
         try:
-            return _read(lambda: compiled.decode(outcome.content, outcome.status_code))
+            return _read(lambda: compiled.decode(outcome.content, outcome.status_code, reader=reader))
         except CodecFallback:
             pass  # zeep reads it: the codec never guesses
     return decode(model, outcome)
@@ -239,8 +241,10 @@ _TRANSIENT = (ConnectionFailed, RequestTimeout, RateLimited)
 
 def agent_call(settings: CallSettings, service: str, operation: str, args: tuple[Any, ...],
                kwargs: Mapping[str, Any], *, options: InputOptions | None = None,
-               idempotent: bool | None = None, retries: RetryPolicy | None = None) -> Flow[Any]:
-    """``service.operation(*args, **kwargs)`` with checked arguments, routing, credentials and safe retries."""
+               idempotent: bool | None = None, retries: RetryPolicy | None = None,
+               reader: ResponseReader | None = None) -> Flow[Any]:
+    """``service.operation(*args, **kwargs)`` with checked arguments, routing, credentials and safe retries
+    (``reader``: see :func:`soap_exchange`)."""
     from soapkit.catalog import service_name
     from soapkit.values.codec import agent_label, codec_for
 
@@ -265,7 +269,7 @@ def agent_call(settings: CallSettings, service: str, operation: str, args: tuple
             result = yield from soap_exchange(
                 settings.catalog, service, operation, address, values, settings.header_values(ticket),
                 version=settings.version, timeout=settings.timeout, deadline=deadline,
-                max_bytes=settings.max_response_bytes, codec=settings.codec)
+                max_bytes=settings.max_response_bytes, codec=settings.codec, reader=reader)
             return unwrap(result)
         except WrongSubdomain:
             if rerouted or settings.forget_tenant is None:

@@ -12,7 +12,8 @@ import requests
 from soapkit.agents import AgentProxy
 from soapkit.calls import MAX_RESPONSE_BYTES, CallSettings, agent_call
 from soapkit.catalog import DEFAULT_VERSION, PARTNER_SERVICE, Catalog, default_catalog
-from soapkit.codec import CodecMode
+from soapkit.codec import CodecMode, ResponseReader
+from soapkit.codec.archive import ArchivePageReader
 from soapkit.credentials.base import AuthContext, Credential, StaticToken
 from soapkit.credentials.jwt_validation import JwksCache
 from soapkit.drivers.sync import SyncDriver
@@ -158,15 +159,19 @@ class ClientBase:
 
     def call_flow(self, service: str, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
                   options: InputOptions | None = None, idempotent: bool | None = None,
-                  retries: RetryPolicy | None = None) -> Flow[Any]:
+                  retries: RetryPolicy | None = None, reader: ResponseReader | None = None) -> Flow[Any]:
         """The flow of one agent call (see :func:`soapkit.calls.agent_call`)."""
         return agent_call(self.call_settings, service, operation, args, kwargs, options=options,
-                          idempotent=idempotent, retries=retries)
+                          idempotent=idempotent, retries=retries, reader=reader)
 
     def run_call(self, service: str, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
                  options: InputOptions | None = None, idempotent: bool | None = None,
                  retries: RetryPolicy | None = None) -> Any:
         raise NotImplementedError  # each client runs the flow with its driver
+
+    def run(self, flow: Flow[Any]) -> Any:
+        """Run a soapkit flow with this client's driver (the async client gives an awaitable)."""
+        raise NotImplementedError
 
     #: what :meth:`archive` returns (the async client reads it with ``async for``)
     archive_rows: type[ArchiveRows] = ArchiveRows
@@ -194,7 +199,11 @@ class ClientBase:
         rows are read with ``async for``.
         """
         query = ArchiveQuery(provider, columns, restrictions, order, entities, page_size, culture)
-        fetch = self.agent("Archive").GetArchiveListByColumns
+
+        def fetch(**request: Any) -> Any:  # the async client's run gives an awaitable, which its rows await
+            reader = ArchivePageReader(request["Page"], culture)  # rows straight from the XML when it can
+            return self.run(self.call_flow("Archive", "GetArchiveListByColumns", (), request, reader=reader))
+
         return self.archive_rows(fetch, query, start_page=start_page, progress=progress, total=total)
 
     def agent(self, name: str) -> AgentProxy:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,7 +31,8 @@ from soapkit.codec.compiler import (
 )
 from soapkit.values.outputs import shape
 
-__all__ = ["CodecFallback", "CodecFault", "CodecMode", "DecodedReply", "OperationCodec", "compiled", "parse_answer"]
+__all__ = ["CodecFallback", "CodecFault", "CodecMode", "DecodedReply", "OperationCodec", "ResponseReader", "compiled",
+           "parse_answer"]
 
 #: The ``codec=`` option of :func:`soapkit.connect`: the compiled codec (falling back to zeep per message) or
 #: zeep alone.
@@ -118,6 +119,11 @@ class _Compiled:
             return found[1]
 
 
+#: A reader of an answer's body wrapper (see :meth:`OperationCodec.decode`): ``reader(wrapper_element,
+#: wrapper_decoder)`` gives the reply's value, or raises :class:`CodecFallback`.
+ResponseReader = Callable[[etree._Element, Any], Any]
+
+
 class OperationCodec:
     """The compiled request writer and answer reader of one operation."""
 
@@ -188,9 +194,14 @@ class OperationCodec:
 
     # --- answers -----------------------------------------------------------------------------------------
 
-    def decode(self, content: bytes, status: int = 200) -> DecodedReply:
+    def decode(self, content: bytes, status: int = 200, *, reader: ResponseReader | None = None) -> DecodedReply:
         """An answer (HTTP ``status``) as today's path reads it; a SOAP Fault raises :class:`CodecFault`,
-        anything the codec cannot read exactly like zeep :class:`CodecFallback`."""
+        anything the codec cannot read exactly like zeep :class:`CodecFallback`.
+
+        ``reader`` (for operations with output headers) reads the body wrapper its own way instead, e.g.
+        :class:`soapkit.codec.archive.ArchivePageReader` straight into rows: it is called with the wrapper
+        element and the wrapper's compiled decoder, and its result is the reply's ``value``; when it raises
+        :class:`CodecFallback`, the wrapper is decoded as usual. The SOAP header is read either way."""
         root = parse_answer(content)
         if root.tag != _ENVELOPE:
             raise CodecFallback("the answer's root is not a SOAP 1.1 Envelope")
@@ -214,6 +225,13 @@ class OperationCodec:
         if not self._has_header:
             return self._simplified(wrapper)
         header = self._header(header_node) if header_node is not None else None
+        if reader is not None:
+            try:
+                read = reader(wrapper, self._wrapper_decoder)
+            except CodecFallback:
+                pass  # read as usual below
+            else:
+                return DecodedReply(header, OrderedDict(Response=read), read)
         decoded = self._wrapper_decoder.decode(wrapper, False)  # type: ignore[union-attr]
         value = decoded["Response"] if decoded is not None and "Response" in decoded else decoded
         return DecodedReply(header, decoded, value)

@@ -221,6 +221,11 @@ class ArchiveRow(dict[str, Any]):
         return f"ArchiveRow({self.entity_name} {self.primary_key}, {dict.__repr__(self)})"
 
 
+class ArchivePage(list[ArchiveRow]):
+    """One page's rows, already read from the answer (by :class:`soapkit.codec.archive.ArchivePageReader`,
+    straight from its XML): :meth:`ArchiveQuery.rows` takes them as they are."""
+
+
 def decode_row(item: Any, page: int = 0, *, culture: str | None = None) -> ArchiveRow:
     """An ``ArchiveListItem`` (as soapkit returns it) as an :class:`ArchiveRow` of decoded values."""
     row = ArchiveRow()
@@ -277,6 +282,10 @@ class ArchiveQuery:
                 "PageSize": self.page_size}
 
     def rows(self, result: Any, page: int) -> list[ArchiveRow]:
+        """A page's rows from ``GetArchiveListByColumns``'s answer: its ``ArchiveListItem`` values (zeep's or
+        the codec's) decoded, or an :class:`ArchivePage` read straight from the XML as it is."""
+        if isinstance(result, ArchivePage):
+            return result
         return [decode_row(item, page, culture=self.culture) for item in result or []]
 
     def is_last(self, rows: list[ArchiveRow]) -> bool:
