@@ -229,3 +229,19 @@ def test_so_archive_rows_are_read_fast_and_equal_the_zeep_rows(sandbox: Sandbox,
     monkeypatch.setattr("soapkit.values.archive.decode_row", not_taken)
     rows = list(_client(sandbox, "compiled").archive(provider, columns, page_size=3))
     assert facts(rows) == facts(expected)
+
+
+def test_reading_plans_are_kept_with_the_compiled_decoder_and_go_with_their_description() -> None:
+    import gc
+    import weakref
+
+    description = Catalog(index_cache=False).describe("Archive")
+    codec = compiled(description, OPERATION)
+    codec.decode(PLAIN_PAGE, reader=ArchivePageReader(0))
+    plan = codec._wrapper_decoder.derived["soapkit.codec.archive"]  # type: ignore[union-attr]
+    codec.decode(PLAIN_PAGE, reader=ArchivePageReader(1))
+    assert codec._wrapper_decoder.derived["soapkit.codec.archive"] is plan  # type: ignore[union-attr]
+    gone = weakref.ref(description)
+    del description, codec, plan
+    gc.collect()
+    assert gone() is None

@@ -93,22 +93,25 @@ class _Plan:
         self.display_default = cell.template[_DISPLAY]
 
 
-_plans: dict[int, tuple[Any, _Plan | CodecFallback]] = {}  # by the wrapper decoder's id (kept alive with it)
 _plans_lock = threading.Lock()
 
 
 def _plan(wrapper: Any) -> _Plan:
-    found = _plans.get(id(wrapper))
-    if found is None or found[0] is not wrapper:
+    """The plan for an answer wrapper's compiled decoder, kept on that decoder (and so dropped with it)."""
+    derived = getattr(wrapper, "derived", None)
+    if not isinstance(derived, dict):
+        raise CodecFallback("the answer's wrapper is not a sequence the codec compiled")
+    found = derived.get(__name__)
+    if found is None:
         try:
-            plan: _Plan | CodecFallback = _Plan(wrapper)
+            found = _Plan(wrapper)
         except CodecFallback as unsupported:
-            plan = unsupported
+            found = unsupported
         with _plans_lock:
-            found = _plans[id(wrapper)] = (wrapper, plan)
-    if isinstance(found[1], CodecFallback):
-        raise found[1]
-    return found[1]
+            found = derived.setdefault(__name__, found)
+    if isinstance(found, CodecFallback):
+        raise found
+    return found
 
 
 class ArchivePageReader:

@@ -165,6 +165,7 @@ class ComplexDecoder:
     """An element of a complex type (one sequence of elements): a zeep object of the type, or None."""
 
     __slots__ = (
+        "derived",
         "empty",
         "fields",
         "fresh_lists",
@@ -190,6 +191,8 @@ class ComplexDecoder:
         self.empty = False
         self.wrapper_item: tuple[str, Any] | None = None
         self.nested_wrapper = False
+        #: what other readers derive from this decoder (soapkit.codec.archive's plans), kept and dropped with it
+        self.derived: dict[str, Any] = {}
 
     def compile(self) -> str | None:
         """Fill in the fields; the reason the type is not supported, or None."""
