@@ -3,9 +3,9 @@
 ``so.archive(...)`` needs rows, not the ``ArchiveListItem`` value objects the codec builds for an ordinary call
 and :func:`~soapkit.values.archive.decode_row` then takes apart again. :class:`ArchivePageReader` goes from the
 answer's elements to rows in one walk. It follows the compiled decoders' own rules: element names, their order
-and every leaf's reading come from the decoders the codec compiled from the schema (nothing about the Archive
-types is written here but the names of the five members a row is made of), and it gives exactly the rows that
-the codec's decoding followed by ``decode_row`` gives. Anything it does not read that way (an attribute, an
+and every leaf's reading come from the decoders the codec compiled from the schema (the members a row is made
+of are named once, in :mod:`soapkit.values.archive`), and it gives exactly the rows that the codec's decoding
+followed by ``decode_row`` gives. Anything it does not read that way (an attribute, an
 ``xsi:type``, an element out of order, a pair without a key, ...) raises :class:`CodecFallback`, and the answer
 is decoded the ordinary way (``tests/test_codec_archive.py`` holds the two to the same rows).
 """
@@ -16,16 +16,17 @@ import threading
 from typing import Any
 
 from soapkit.codec.compiler import XSI_NIL, CodecFallback, ComplexDecoder, LeafDecoder
-from soapkit.values.archive import ArchivePage, ArchiveRow, decode_value
-
-#: the members of ``ArchiveListItem`` that a row keeps, as ArchiveRow's attributes
-_ROW_ATTRIBUTES = {"EntityName": "entity_name", "PrimaryKey": "primary_key", "LinkHint": "link_hint",
-                   "StyleHint": "style_hint"}
-_COLUMNS = "ColumnData"
-_DISPLAY = "DisplayValue"
+from soapkit.values.archive import (
+    CELLS_MEMBER,
+    DISPLAY_MEMBER,
+    ROW_MEMBERS,
+    ArchivePage,
+    ArchiveRow,
+    decode_value,
+)
 
 # what the member at a position of an ArchiveListItem (or ArchiveColumnData) is
-_SKIP, _ATTRIBUTE, _CELLS, _DISPLAY_VALUE = range(4)
+_SKIP, _ATTRIBUTE, _CELLS, _CELL_VALUE = range(4)
 
 
 def _complex(decoder: Any, what: str) -> ComplexDecoder:
@@ -59,19 +60,19 @@ class _Plan:
         self.item_tag, item = _list_of(_complex(response.decoder, "Response"), "Response")
         _only_optional(item)
         names = [field.name for field in item.fields]
-        if _COLUMNS not in names or any(name not in names for name in _ROW_ATTRIBUTES):
+        if CELLS_MEMBER not in names or any(name not in names for name in ROW_MEMBERS):
             raise CodecFallback(f"{item.label} lacks the members of an Archive row")
         self.item_positions: dict[str, int] = {field.tag: index for index, field in enumerate(item.fields)}
-        self.item_kinds = [(_CELLS if field.name == _COLUMNS else _ATTRIBUTE if field.name in _ROW_ATTRIBUTES
+        self.item_kinds = [(_CELLS if field.name == CELLS_MEMBER else _ATTRIBUTE if field.name in ROW_MEMBERS
                             else _SKIP) for field in item.fields]
         self.item_decoders = [field.decoder for field in item.fields]
-        self.item_names = [_ROW_ATTRIBUTES.get(field.name) for field in item.fields]
+        self.item_names = [ROW_MEMBERS.get(field.name) for field in item.fields]
         for field in item.fields:
-            if field.name in _ROW_ATTRIBUTES and not isinstance(field.decoder, LeafDecoder):
+            if field.name in ROW_MEMBERS and not isinstance(field.decoder, LeafDecoder):
                 raise CodecFallback(f"{item.label}.{field.name} is not a simple type")
-        self.defaults = {attribute: item.template[name] for name, attribute in _ROW_ATTRIBUTES.items()}
-        columns = next(field for field in item.fields if field.name == _COLUMNS)
-        self.pair_tag, pair = _list_of(_complex(columns.decoder, _COLUMNS), _COLUMNS)
+        self.defaults = {attribute: item.template[name] for name, attribute in ROW_MEMBERS.items()}
+        columns = next(field for field in item.fields if field.name == CELLS_MEMBER)
+        self.pair_tag, pair = _list_of(_complex(columns.decoder, CELLS_MEMBER), CELLS_MEMBER)
         if [field.name for field in pair.fields] != ["Key", "Value"] or not all(
                 field.required and not field.many for field in pair.fields):
             raise CodecFallback(f"{pair.label} is not a Key/Value pair")
@@ -82,15 +83,15 @@ class _Plan:
         self.value_tag = value.tag
         cell = _complex(value.decoder, f"{pair.label}.Value")
         _only_optional(cell)
-        if _DISPLAY not in [field.name for field in cell.fields]:
-            raise CodecFallback(f"{cell.label} has no {_DISPLAY}")
+        if DISPLAY_MEMBER not in [field.name for field in cell.fields]:
+            raise CodecFallback(f"{cell.label} has no {DISPLAY_MEMBER}")
         self.cell_positions = {field.tag: index for index, field in enumerate(cell.fields)}
-        self.cell_kinds = [_DISPLAY_VALUE if field.name == _DISPLAY else _SKIP for field in cell.fields]
+        self.cell_kinds = [_CELL_VALUE if field.name == DISPLAY_MEMBER else _SKIP for field in cell.fields]
         self.cell_decoders = [field.decoder for field in cell.fields]
         for field in cell.fields:
             if not isinstance(field.decoder, LeafDecoder):
                 raise CodecFallback(f"{cell.label}.{field.name} is not a simple type")
-        self.display_default = cell.template[_DISPLAY]
+        self.display_default = cell.template[DISPLAY_MEMBER]
 
 
 _plans_lock = threading.Lock()
@@ -161,10 +162,8 @@ class ArchivePageReader:
                 self._cells(plan, child, row, culture)
             else:
                 decoders[position].decode(child)  # read, so that what the codec refuses is refused here too
-        row.primary_key = attributes["primary_key"]
-        row.entity_name = attributes["entity_name"]
-        row.link_hint = attributes["link_hint"]
-        row.style_hint = attributes["style_hint"]
+        for attribute, value in attributes.items():
+            setattr(row, attribute, value)
         row.page = page
         return row
 
@@ -209,6 +208,6 @@ class ArchivePageReader:
                 raise CodecFallback("an element out of the ArchiveColumnData sequence")
             last = position
             value = decoders[position].decode(child)
-            if kinds[position] == _DISPLAY_VALUE:
+            if kinds[position] == _CELL_VALUE:
                 display = value
         return display

@@ -226,17 +226,22 @@ class ArchivePage(list[ArchiveRow]):
     straight from its XML): :meth:`ArchiveQuery.rows` takes them as they are."""
 
 
+#: The members of an ``ArchiveListItem`` a row keeps, and the :class:`ArchiveRow` attributes they become.
+ROW_MEMBERS = {"PrimaryKey": "primary_key", "EntityName": "entity_name", "LinkHint": "link_hint",
+               "StyleHint": "style_hint"}
+#: The member holding a row's cells (``Key``/``Value`` pairs), and the member of a cell that is its value.
+CELLS_MEMBER, DISPLAY_MEMBER = "ColumnData", "DisplayValue"
+
+
 def decode_row(item: Any, page: int = 0, *, culture: str | None = None) -> ArchiveRow:
     """An ``ArchiveListItem`` (as soapkit returns it) as an :class:`ArchiveRow` of decoded values."""
     row = ArchiveRow()
-    for pair in _get(item, "ColumnData") or []:
+    for pair in _get(item, CELLS_MEMBER) or []:
         cell = _get(pair, "Value")
-        row[_get(pair, "Key")] = decode_value(_get(cell, "DisplayValue"), culture=culture) if cell is not None \
+        row[_get(pair, "Key")] = decode_value(_get(cell, DISPLAY_MEMBER), culture=culture) if cell is not None \
             else None
-    row.primary_key = _get(item, "PrimaryKey")
-    row.entity_name = _get(item, "EntityName")
-    row.link_hint = _get(item, "LinkHint")
-    row.style_hint = _get(item, "StyleHint")
+    for member, attribute in ROW_MEMBERS.items():
+        setattr(row, attribute, _get(item, member))
     row.page = page
     return row
 
