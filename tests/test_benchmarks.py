@@ -88,9 +88,69 @@ def test_one_command_runs_every_benchmark_quickly_and_writes_json(tmp_path: Path
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     document = json.loads(out.read_text())
     by_name = {b["name"]: b for b in document["benchmarks"]}
-    assert {"sandbox", "client", "startup", "envelopes", "redaction"} <= set(by_name)
-    for name in ("sandbox", "client", "startup", "envelopes", "redaction"):
+    assert {"sandbox", "client", "callpath", "startup", "envelopes", "redaction"} <= set(by_name)
+    for name in ("sandbox", "client", "callpath", "startup", "envelopes", "redaction"):
         assert by_name[name]["figures"] and not by_name[name]["error"], by_name[name]
         assert all(figure["baselines"] for figure in by_name[name]["figures"])
     assert "| group | figure |" in result.stdout
     assert "plain zeep" in result.stdout and "raw requests + lxml" in result.stdout
+
+
+# --- benchmarks/bench_callpath.py: the whole call path on an in-memory transport ---------------------------
+
+
+def _callpath():  # type: ignore[no-untyped-def]
+    import sys
+
+    sys.path.insert(0, str(BENCH.parent))
+    spec = importlib.util.spec_from_file_location("bench_callpath", BENCH.with_name("bench_callpath.py"))
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_in_memory_adapter_answers_as_a_socket_would_and_counts_what_was_sent() -> None:
+    module = _callpath()
+    session, adapter = module.in_memory_session(b"<answer/>")
+    streamed = session.post("https://anywhere.invalid/x", data=b"<ask/>", stream=True)
+    assert streamed.status_code == 200 and streamed.headers["Content-Type"].startswith("text/xml")
+    assert streamed.raw.read(4) + streamed.raw.read() == b"<answer/>"  # a urllib3 response, read in pieces
+    assert session.post("http://anywhere.invalid/x", data="<ask/>").content == b"<answer/>"
+    assert session.get("http://anywhere.invalid/x").status_code == 405  # only a POST with a body is answered
+    assert adapter.requests == 3 and adapter.last_body == b""
+
+
+def test_every_call_path_contender_reads_the_company_without_a_socket(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The benchmark's claim: no network at all. Any connection attempt fails the calls (and the check)."""
+    import socket
+
+    module = _callpath()
+    answer = module.recorded_response()  # the sandbox (loopback) records it first
+    session, adapter = module.in_memory_session(answer)
+    calls = module.contenders(session)
+    assert set(calls) == {"raw requests + lxml", "plain zeep", "soapkit on zeep", "soapkit"}
+
+    def no_network(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("the in-memory benchmark opened a connection")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    module.check(calls, adapter)  # each reads "Fully Populated AS" with one request carrying the ticket
+    assert adapter.requests == 4
+    times = module.measure(calls, iterations=2, rounds=1)
+    assert set(times) == set(calls) and all(seconds >= 0 for seconds in times.values())
+
+
+def test_the_call_path_check_voids_a_contender_that_reads_something_else() -> None:
+    import pytest
+
+    module = _callpath()
+    session, adapter = module.in_memory_session(b"<x/>")
+    with pytest.raises(RuntimeError, match="read None"):
+        module.check({"broken": lambda: session.post(module.ADDRESS, data=b"GetContactEntity").content}, adapter)
+    with pytest.raises(RuntimeError, match="sent 0 requests"):
+        module.check({"lazy": lambda: {"Name": module.NAME}}, adapter)
+    with pytest.raises(RuntimeError, match="carrying the ticket"):
+        module.check({"anonymous": lambda: session.post(module.ADDRESS, data=b"<GetContactEntity/>")
+                      and {"Name": module.NAME}}, adapter)
