@@ -78,7 +78,9 @@ class AgentProxy:
                 f"{self.name}Agent has no operation {name!r}.",
                 suggestions=difflib.get_close_matches(name, self.description.operation_names, n=3, cutoff=0.5),
             )
-        return Operation(self, name)
+        operation = Operation(self, name)
+        self.__dict__[name] = operation  # built once: its signature walks zeep's model
+        return operation
 
     def invoke(self, operation: str, args: tuple[Any, ...], kwargs: dict[str, Any], *,
                options: InputOptions | None = None, idempotent: bool | None = None,

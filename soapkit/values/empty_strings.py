@@ -11,6 +11,7 @@ plugin) and by the sandbox when it reads a request.
 from __future__ import annotations
 
 import contextlib
+import weakref
 from typing import Any
 
 from lxml import etree
@@ -42,13 +43,27 @@ def mark_empty_strings(node: etree._Element, xsd_type: Any, schema: Any) -> None
         return
     if not isinstance(xsd_type, ComplexType):
         return
-    children = {element.qname: element for _, element in xsd_type.elements if getattr(element, "qname", None)}
+    children = _children(xsd_type)
     for child in node:
         if not isinstance(child.tag, str):
             continue
-        element = children.get(etree.QName(child))
+        element = children.get(child.tag)
         if element is not None:
             mark_empty_strings(child, element.type, schema)
+
+
+_children_by_type: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _children(xsd_type: Any) -> dict[str, Any]:
+    """A complex type's child elements by tag (``{namespace}name``), worked out once per type: zeep's
+    ``elements`` flattens the type's whole content each time it is asked."""
+    found = _children_by_type.get(xsd_type)
+    if found is None:
+        found = {element.qname.text: element for _, element in xsd_type.elements
+                 if getattr(element, "qname", None) is not None}
+        _children_by_type[xsd_type] = found
+    return found
 
 
 def mark_body(body: etree._Element | None, wrapper: Any, schema: Any) -> None:
