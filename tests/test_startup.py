@@ -92,6 +92,50 @@ def test_first_use_imports_what_the_name_needs() -> None:
     assert "requests" in _heavy_after("import soapkit\nsoapkit.connect")
 
 
+# --- a call served from a cached ticket ------------------------------------------------------------
+
+#: what `soapkit call` with a cached ticket has no use for: signing (cryptography, the private key), token
+#: validation (PyJWT), signed-in users (the OAuth package), envelope capture (soapkit.debug), TOML (no file)
+NOT_FOR_A_CACHED_CALL = ("cryptography", "jwt", "soapkit.credentials.oauth", "soapkit.credentials.signing",
+                         "soapkit.debug", "tomllib")
+
+
+def _loaded_after_call(argv: list[str]) -> tuple[list[str], dict[str, object]]:
+    """The modules of NOT_FOR_A_CACHED_CALL that ``soapkit <argv>`` loads in a fresh interpreter, and its answer."""
+    program = (
+        "import contextlib, io, json, sys\n"
+        "from soapkit.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    code = main({argv!r})\n"
+        f"watched = {NOT_FOR_A_CACHED_CALL!r}\n"
+        "loaded = sorted(m for m in sys.modules if any(m == w or m.startswith(w + '.') for w in watched))\n"
+        "print(json.dumps({'code': code, 'loaded': loaded, 'answer': json.loads(out.getvalue())}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, result.stderr
+    return report["loaded"], report["answer"]
+
+
+def test_a_call_with_a_cached_ticket_loads_no_credential_machinery(sandbox: object, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from soapkit.sandbox import Sandbox
+
+    assert isinstance(sandbox, Sandbox)
+    monkeypatch.chdir(tmp_path)  # no ./soapkit.toml
+    monkeypatch.delenv("SOAPKIT_CONFIG", raising=False)
+    argv = ["call", "--sandbox", str(sandbox.data.root), "ContactAgent.GetContactEntity", "1"]
+    # the first call signs and exchanges (and caches the ticket in this test's own cache folder) ...
+    loaded, answer = _loaded_after_call(argv)
+    assert "cryptography" in loaded and "soapkit.credentials.signing" in loaded  # the check sees them
+    assert answer["ContactId"] == 1
+    # ... the next is served from the cache: none of that machinery is even imported
+    loaded, answer = _loaded_after_call(argv)
+    assert loaded == [] and answer["ContactId"] == 1
+
+
 # --- the lazy public API behaves like the eager one -------------------------------------------------
 
 

@@ -280,11 +280,11 @@ def _silence_stdout() -> None:
 
 def _configure_logging(args: argparse.Namespace) -> None:
     """``-v`` logs soapkit and zeep at INFO, ``-vv`` at DEBUG (envelopes), always through the redacting filter."""
-    from soapkit.debug import install_log_redaction
-
     verbosity = getattr(args, "verbose", 0) or 0
     if not verbosity:
         return
+    from soapkit.debug import install_log_redaction  # here: a run without -v does not load soapkit.debug
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
     if not getattr(args, "show_secrets", False):

@@ -113,9 +113,12 @@ class EnumerationIndex:
                     self.by_type[(namespace, simple.get("name") or "")] = found
 
     def _collect_elements(self, tree: etree._Element) -> None:
+        # Most of the thousands of declarations name a built-in or a complex type: the local name of the type
+        # reference rules them out before the costly part (the prefix's namespace, the owner's name).
+        enumerated = {local for _, local in self.by_type}
         for element in tree.iter(f"{_XS}element"):
             reference = element.get("type")
-            if not reference or not element.get("name"):
+            if not reference or reference.rpartition(":")[2] not in enumerated or not element.get("name"):
                 continue
             found = self.by_type.get(_resolve(element, reference))
             owner = _owner_name(element)
