@@ -165,10 +165,12 @@ class ServiceDescription:
     CHUNK = 16
 
     def __init__(self, name: str, version: str, path: Path, index: wsdl_index.WsdlIndex,
-                 settings: zeep.Settings, shared: SharedSchemas) -> None:
+                 settings: zeep.Settings, shared: SharedSchemas, index_cache: IndexCache | None = None) -> None:
         self.name = name
         self.version = version
         self.path = path
+        #: the catalog's on-disk cache, for data derived from this WSDL (its enumeration tables), or None
+        self.index_cache = index_cache
         self.binding_name = index.binding_qname
         self._index = index
         self._settings = settings
@@ -346,7 +348,7 @@ class Catalog:
         except (OSError, wsdl_index.WsdlIndexError) as error:
             raise WsdlError(f"Cannot parse {path}: {error}") from None
         self.parse_count += 1
-        return ServiceDescription(name, version, path, index, self._settings, self._shared)
+        return ServiceDescription(name, version, path, index, self._settings, self._shared, self.index_cache)
 
     # --- binding ---------------------------------------------------------------------------------
 

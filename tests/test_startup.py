@@ -271,3 +271,62 @@ def test_type_checkers_do_not_see_the_lazy_getattr(package: str) -> None:
     assert any(defines_getattr(item) for block in hidden for item in block.body)
     with pytest.raises(AttributeError, match="Nmae"):
         module.Nmae  # noqa: B018
+
+
+# --- the collector during a one-shot call ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("argv", "paused"), [(["call", "X.Y"], True), (["--json", "call", "X.Y"], True),
+                                              (["describe", "ContactAgent"], False), (["--version"], False)])
+def test_a_call_runs_with_the_collector_paused_and_gets_it_back(monkeypatch: pytest.MonkeyPatch,
+                                                                argv: list[str], paused: bool) -> None:
+    import gc
+
+    import soapkit.cli
+
+    seen: list[bool] = []
+
+    def recording_main(argv_: object, command: object) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(soapkit.cli, "_main", recording_main)
+    assert gc.isenabled()
+    assert soapkit.cli.main(argv) == 0
+    assert seen == [not paused] and gc.isenabled()
+    gc.disable()  # a caller that switched it off itself keeps it off
+    try:
+        assert soapkit.cli.main(argv) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_paused_call_leaves_its_objects_to_full_collections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the command allocated goes to the oldest generation (no young collection walks it all after the
+    command), and cyclic garbage it left is still collected by a full collection."""
+    import gc
+    import weakref
+
+    import soapkit.cli
+
+    class Node:
+        other: object = None
+
+    kept: list[weakref.ref[Node]] = []
+    alive: list[list[int]] = []
+
+    def allocating_main(argv_: object, command: object) -> int:
+        first, second = Node(), Node()
+        first.other, second.other = second, first  # a cycle, garbage once this returns
+        kept.append(weakref.ref(first))
+        alive.extend([] for _ in range(5000))  # long-lived, as a command's modules and zeep model are
+        return 0
+
+    monkeypatch.setattr(soapkit.cli, "_main", allocating_main)
+    assert soapkit.cli.main(["call", "X.Y"]) == 0
+    young = gc.get_count()[0]
+    assert young < 700, young  # below the first threshold: the 5000 objects are not in the young generation
+    assert kept[0]() is not None
+    gc.collect()
+    assert kept[0]() is None and len(alive) == 5000
