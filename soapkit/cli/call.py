@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
     require(settings)
     recorder = _recorder() if args.trace or args.save_capture else None
-    client = build_client(settings, recorder=recorder)
+    # one call, then the process ends: a zeep document of just this operation, not of its chunk of the service
+    client = build_client(settings, recorder=recorder, chunk=1)
     try:
         target = resolve_target(client.catalog, args.target, client.version)
         check_some_arguments(target, args)
