@@ -165,10 +165,15 @@ class ServiceDescription:
     CHUNK = 16
 
     def __init__(self, name: str, version: str, path: Path, index: wsdl_index.WsdlIndex,
-                 settings: zeep.Settings, shared: SharedSchemas) -> None:
+                 settings: zeep.Settings, shared: SharedSchemas, index_cache: IndexCache | None = None,
+                 chunk: int | None = None) -> None:
         self.name = name
+        #: operations per zeep document (:data:`CHUNK` unless the catalog says otherwise)
+        self.chunk = chunk or self.CHUNK
         self.version = version
         self.path = path
+        #: the catalog's on-disk cache, for data derived from this WSDL (its enumeration tables), or None
+        self.index_cache = index_cache
         self.binding_name = index.binding_qname
         self._index = index
         self._settings = settings
@@ -221,7 +226,7 @@ class ServiceDescription:
     def document(self, name: str) -> Document:
         """A zeep document that holds operation ``name`` (built once, thread-safe)."""
         self.info(name)
-        chunk = self._position[name] // self.CHUNK if self.per_operation else -1
+        chunk = self._position[name] // self.chunk if self.per_operation else -1
         document = self._documents.get(chunk)
         if document is None:
             with self._lock:
@@ -254,7 +259,7 @@ class ServiceDescription:
                 if chunk < 0:
                     document = Document(location, zeep.Transport(), settings=self._settings)  # type: ignore[arg-type]
                 else:
-                    names = list(self._index.operations)[chunk * self.CHUNK:(chunk + 1) * self.CHUNK]
+                    names = list(self._index.operations)[chunk * self.chunk:(chunk + 1) * self.chunk]
                     location = f"{self.path}#chunk{chunk}"
                     transport = _SliceTransport(location, wsdl_index.operation_slice(self._index, names))
                     shared = self._shared.for_files([self.path.parent / name for name in self._index.schema_files])
@@ -272,9 +277,14 @@ class Catalog:
     zeep model at most once (thread-safe)."""
 
     def __init__(self, folders: Sequence[str | os.PathLike[str]] | None = None, *, include_bundled: bool = True,
-                 index_cache: IndexCache | Literal[False] | None = None):
+                 index_cache: IndexCache | Literal[False] | None = None, chunk: int | None = None):
         """``index_cache``: where WSDL indexes are cached on disk (default: the user's cache folder, see
-        :mod:`soapkit.catalog_cache`; ``False`` for none)."""
+        :mod:`soapkit.catalog_cache`; ``False`` for none). ``chunk``: how many operations of a service each
+        zeep document holds (default :data:`ServiceDescription.CHUNK`); 1 suits a process that makes one call
+        and exits (``soapkit call``), where building the chunk's other operations is wasted."""
+        if chunk is not None and chunk < 1:
+            raise ValueError(f"chunk must be at least 1, not {chunk}")
+        self.chunk = chunk
         chosen = [Path(f).expanduser() for f in (folders or [])]
         for folder in chosen:
             if not folder.is_dir():
@@ -346,7 +356,8 @@ class Catalog:
         except (OSError, wsdl_index.WsdlIndexError) as error:
             raise WsdlError(f"Cannot parse {path}: {error}") from None
         self.parse_count += 1
-        return ServiceDescription(name, version, path, index, self._settings, self._shared)
+        return ServiceDescription(name, version, path, index, self._settings, self._shared, self.index_cache,
+                                  self.chunk)
 
     # --- binding ---------------------------------------------------------------------------------
 

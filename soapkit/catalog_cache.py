@@ -1,7 +1,8 @@
 """An optional on-disk cache of WSDL indexes, so that loading an agent does not even parse its XML.
 
-What is cached is data only (JSON: operation names, SOAP actions, body wrappers); zeep's model is never
-written to disk. An entry is found by a SHA-256 over the WSDL's bytes, soapkit's version, zeep's version and the
+What is cached is data only (JSON: operation names, SOAP actions, body wrappers; and the enumerations of a
+WSDL's schema files, see :meth:`IndexCache.entry`); zeep's model is never written to disk. An entry is found by a
+SHA-256 over the WSDL's bytes, soapkit's version, zeep's version and the
 index format, so any change to any of them misses and the file is indexed afresh. The folder is created 0700
 and entries 0600; a folder that is a symlink, that another user owns or that others can write is not used
 (soapkit then simply indexes the XML: the cache can only make loading faster, never change what is loaded);
@@ -18,6 +19,7 @@ import logging
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import zeep
@@ -75,12 +77,31 @@ class IndexCache:
             self._write(entry, json.dumps(wsdl_index.index_to_json(index), separators=(",", ":")).encode())
         return index
 
-    def _entry_path(self, content: bytes) -> Path:
+    def _entry_path(self, content: bytes, kind: str | None = None) -> Path:
         digest = hashlib.sha256()
-        for part in (f"index-{wsdl_index.INDEX_FORMAT}", _soapkit_version(), zeep.__version__):
+        for part in (kind or f"index-{wsdl_index.INDEX_FORMAT}", _soapkit_version(), zeep.__version__):
             digest.update(part.encode() + b"\0")
         digest.update(content)
         return self.directory / f"{digest.hexdigest()}.json"
+
+    def entry(self, kind: str, key: bytes, build: Callable[[], object],
+              check: Callable[[object], bool]) -> object:
+        """Derived data of another ``kind`` (a name with its format's version) under the same trust rules:
+        the entry for ``key`` (soapkit's and zeep's versions are part of it) when ``check`` accepts what it
+        holds, otherwise ``build()``, which is stored for next time. ``check`` must also tell whether the
+        entry still describes the files it came from (their digests): an entry only ever saves work."""
+        entry = self._entry_path(key, kind)
+        usable = self._usable_directory()
+        if usable:
+            cached = self._read(entry)
+            if cached is not None and check(cached):
+                self.hits += 1
+                return cached
+        self.misses += 1
+        built = build()
+        if usable:
+            self._write(entry, json.dumps(built, separators=(",", ":")).encode())
+        return built
 
     def _usable_directory(self) -> bool:
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from soapkit.catalog import Catalog, bundled_wsdl_dir, service_name
+from soapkit.catalog import Catalog, ServiceDescription, bundled_wsdl_dir, service_name
 from soapkit.errors import UnknownOperationError, WsdlError
 from soapkit.headers import SOAP11_ENV, SuperOfficeHeaders
 
@@ -51,6 +51,34 @@ def test_each_wsdl_is_parsed_once_even_under_concurrency() -> None:
         t.join()
     assert catalog.parse_count == 1
     assert all(r is results[0] for r in results)
+
+
+def test_a_one_operation_catalog_builds_each_operation_alone() -> None:
+    """``chunk=1`` (what ``soapkit call`` asks for): the document of an operation holds that operation only."""
+    described = Catalog(index_cache=False, chunk=1).describe("Contact")
+    assert described.chunk == 1
+    entity = described.operation("GetContactEntity")
+    bindings = described.document("GetContactEntity").bindings[described.binding_name]
+    assert list(bindings._operations) == ["GetContactEntity"] and described.compile_count == 1
+    described.operation("GetContactList")
+    assert described.compile_count == 2
+    # the same model as in a chunk of sixteen
+    chunked = Catalog(index_cache=False).describe("Contact")
+    assert chunked.chunk == ServiceDescription.CHUNK == 16
+    assert [name for name, _ in chunked.operation("GetContactEntity").input.body.type.elements] == \
+        [name for name, _ in entity.input.body.type.elements]
+    assert len(chunked.document("GetContactEntity").bindings[chunked.binding_name]._operations) == 16
+    with pytest.raises(ValueError, match="at least 1"):
+        Catalog(chunk=0)
+
+
+def test_a_caller_asking_for_its_own_chunk_gets_its_own_catalog() -> None:
+    from soapkit.catalog import default_catalog
+    from soapkit.config import catalog_from_settings
+
+    assert catalog_from_settings({}) is default_catalog()
+    own = catalog_from_settings({}, chunk=1)
+    assert own is not default_catalog() and own.chunk == 1
 
 
 def test_bind_uses_the_given_address_never_the_one_in_the_wsdl() -> None:

@@ -243,3 +243,22 @@ def test_the_default_cache_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert command_line_defaults() == {"cache": f"file:{tmp_path / 'home' / '.cache' / 'soapkit' / 'credentials'}"}
     # the library's default stays in memory: a program chooses where its credentials are kept
     assert load_settings(environ={}, use_config_file=False).get("cache") == "memory"
+
+
+def test_a_broken_key_is_reported_when_a_ticket_is_needed_and_unneeded_while_one_is_cached(
+        sb: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The key file is read and checked at once, parsed when signing: a key whose content only cryptography can
+    reject fails the first exchange, naming the setting; while the ticket is cached it is never parsed."""
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN PRIVATE KEY-----\nAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n")
+    broken.chmod(0o600)
+    assert main([*CALL, *sb, "--private-key", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert "error: private_key (from command line): The PEM private key cannot be read" in err
+    assert "Traceback" not in err
+    assert main([*CALL, *sb]) == 0  # the sandbox's own key: the ticket is fetched and cached
+    capsys.readouterr()
+    assert main([*CALL, *sb, "--private-key", str(broken)]) == 0  # served from the cache, no signing
+    assert json.loads(capsys.readouterr().out)["ContactId"] == 1
+    assert main([*CALL, *sb, "--private-key", str(tmp_path / "missing.pem")]) == 2  # what is cheap to see: at once
+    assert "private_key (from command line): Private key file" in capsys.readouterr().err

@@ -302,6 +302,22 @@ def test_missing_private_key_file_names_the_setting(work: Path, home: dict[str, 
         credential_from_settings(settings)
 
 
+def test_a_key_only_parsing_finds_broken_names_the_setting_when_first_signing(work: Path,
+                                                                                home: dict[str, str]) -> None:
+    from soapkit.credentials.system_user import SystemUser
+
+    broken = work / "broken.pem"
+    broken.write_text("-----BEGIN PRIVATE KEY-----\nAAAAAAAAAAAA\n-----END PRIVATE KEY-----\n")
+    broken.chmod(0o600)
+    settings = load(work, {**home, "SOAPKIT_SYSTEM_USER_TOKEN": "t", "SOAPKIT_PRIVATE_KEY": str(broken)})
+    credential = credential_from_settings(settings)  # read and checked; a cached ticket would need no more
+    assert isinstance(credential, SystemUser)
+    with pytest.raises(KeyFormatError) as raised:
+        credential.sign()
+    assert str(raised.value).startswith(
+        "private_key (from environment (SOAPKIT_PRIVATE_KEY)): The PEM private key cannot be read")
+
+
 def test_build_client(work: Path, home: dict[str, str]) -> None:
     environ = {**home, "SOAPKIT_ENV": "stage", "SOAPKIT_CONTEXT_IDENTIFIER": "Cust12345", "SOAPKIT_APP_TOKEN": "s",
                "SOAPKIT_TICKET": "8A:Cust12345.token", "SOAPKIT_TIMEOUT": "7"}

@@ -92,6 +92,50 @@ def test_first_use_imports_what_the_name_needs() -> None:
     assert "requests" in _heavy_after("import soapkit\nsoapkit.connect")
 
 
+# --- a call served from a cached ticket ------------------------------------------------------------
+
+#: what `soapkit call` with a cached ticket has no use for: signing (cryptography, the private key), token
+#: validation (PyJWT), signed-in users (the OAuth package), envelope capture (soapkit.debug), TOML (no file)
+NOT_FOR_A_CACHED_CALL = ("cryptography", "jwt", "soapkit.credentials.oauth", "soapkit.credentials.signing",
+                         "soapkit.debug", "tomllib")
+
+
+def _loaded_after_call(argv: list[str]) -> tuple[list[str], dict[str, object]]:
+    """The modules of NOT_FOR_A_CACHED_CALL that ``soapkit <argv>`` loads in a fresh interpreter, and its answer."""
+    program = (
+        "import contextlib, io, json, sys\n"
+        "from soapkit.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    code = main({argv!r})\n"
+        f"watched = {NOT_FOR_A_CACHED_CALL!r}\n"
+        "loaded = sorted(m for m in sys.modules if any(m == w or m.startswith(w + '.') for w in watched))\n"
+        "print(json.dumps({'code': code, 'loaded': loaded, 'answer': json.loads(out.getvalue())}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, result.stderr
+    return report["loaded"], report["answer"]
+
+
+def test_a_call_with_a_cached_ticket_loads_no_credential_machinery(sandbox: object, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from soapkit.sandbox import Sandbox
+
+    assert isinstance(sandbox, Sandbox)
+    monkeypatch.chdir(tmp_path)  # no ./soapkit.toml
+    monkeypatch.delenv("SOAPKIT_CONFIG", raising=False)
+    argv = ["call", "--sandbox", str(sandbox.data.root), "ContactAgent.GetContactEntity", "1"]
+    # the first call signs and exchanges (and caches the ticket in this test's own cache folder) ...
+    loaded, answer = _loaded_after_call(argv)
+    assert "cryptography" in loaded and "soapkit.credentials.signing" in loaded  # the check sees them
+    assert answer["ContactId"] == 1
+    # ... the next is served from the cache: none of that machinery is even imported
+    loaded, answer = _loaded_after_call(argv)
+    assert loaded == [] and answer["ContactId"] == 1
+
+
 # --- the lazy public API behaves like the eager one -------------------------------------------------
 
 
@@ -227,3 +271,62 @@ def test_type_checkers_do_not_see_the_lazy_getattr(package: str) -> None:
     assert any(defines_getattr(item) for block in hidden for item in block.body)
     with pytest.raises(AttributeError, match="Nmae"):
         module.Nmae  # noqa: B018
+
+
+# --- the collector during a one-shot call ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("argv", "paused"), [(["call", "X.Y"], True), (["--json", "call", "X.Y"], True),
+                                              (["describe", "ContactAgent"], False), (["--version"], False)])
+def test_a_call_runs_with_the_collector_paused_and_gets_it_back(monkeypatch: pytest.MonkeyPatch,
+                                                                argv: list[str], paused: bool) -> None:
+    import gc
+
+    import soapkit.cli
+
+    seen: list[bool] = []
+
+    def recording_main(argv_: object, command: object) -> int:
+        seen.append(gc.isenabled())
+        return 0
+
+    monkeypatch.setattr(soapkit.cli, "_main", recording_main)
+    assert gc.isenabled()
+    assert soapkit.cli.main(argv) == 0
+    assert seen == [not paused] and gc.isenabled()
+    gc.disable()  # a caller that switched it off itself keeps it off
+    try:
+        assert soapkit.cli.main(argv) == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_paused_call_leaves_its_objects_to_full_collections(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the command allocated goes to the oldest generation (no young collection walks it all after the
+    command), and cyclic garbage it left is still collected by a full collection."""
+    import gc
+    import weakref
+
+    import soapkit.cli
+
+    class Node:
+        other: object = None
+
+    kept: list[weakref.ref[Node]] = []
+    alive: list[list[int]] = []
+
+    def allocating_main(argv_: object, command: object) -> int:
+        first, second = Node(), Node()
+        first.other, second.other = second, first  # a cycle, garbage once this returns
+        kept.append(weakref.ref(first))
+        alive.extend([] for _ in range(5000))  # long-lived, as a command's modules and zeep model are
+        return 0
+
+    monkeypatch.setattr(soapkit.cli, "_main", allocating_main)
+    assert soapkit.cli.main(["call", "X.Y"]) == 0
+    young = gc.get_count()[0]
+    assert young < 700, young  # below the first threshold: the 5000 objects are not in the young generation
+    assert kept[0]() is not None
+    gc.collect()
+    assert kept[0]() is None and len(alive) == 5000

@@ -51,13 +51,13 @@ def add_call_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from soapkit.cli._params import read_arguments, resolve_target
-    from soapkit.debug import Recorder
     from soapkit.values.inputs import InputOptions
 
     settings = effective_settings(args)
     require(settings)
-    recorder = Recorder() if args.trace or args.save_capture else None
-    client = build_client(settings, recorder=recorder)
+    recorder = _recorder() if args.trace or args.save_capture else None
+    # one call, then the process ends: a zeep document of just this operation, not of its chunk of the service
+    client = build_client(settings, recorder=recorder, chunk=1)
     try:
         target = resolve_target(client.catalog, args.target, client.version)
         check_some_arguments(target, args)
@@ -72,6 +72,13 @@ def run(args: argparse.Namespace) -> int:
         client.close()
     _print_result(stdout_output(args), result)
     return 0
+
+
+def _recorder() -> Recorder:
+    """A recorder for --trace and --save-capture (soapkit.debug is loaded only when one is asked for)."""
+    from soapkit.debug import Recorder
+
+    return Recorder()
 
 
 def check_some_arguments(target: Target, args: argparse.Namespace) -> None:

@@ -57,11 +57,10 @@ def register(subparsers: Any) -> None:
 
 
 def _default_store() -> Path:
-    """soapkit.credentials.oauth.default_sign_in_directory(), without loading the OAuth machinery for --help
-    (tests/test_startup.py checks the two agree)."""
-    from soapkit.config import user_config_dir
+    """soapkit.credentials.oauth.default_sign_in_directory(), without loading the OAuth machinery for --help."""
+    from soapkit.config.layers import default_sign_in_directory
 
-    return user_config_dir() / "sign-ins"
+    return default_sign_in_directory()
 
 
 def run(args: argparse.Namespace, open_url: Callable[[str], Any] | None = None) -> int:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from soapkit.config.keys import AUTH_KINDS, DEFAULTS, describe, how_to_set
+from soapkit.config.layers import default_sign_in_directory
 from soapkit.config.settings import Settings, as_settings
-from soapkit.errors import ConfigurationError, KeyFormatError
+from soapkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from soapkit.credentials.base import Credential, CredentialCache
@@ -96,10 +97,8 @@ def _missing(settings: Settings, kind: str) -> list[str]:
 
 
 def _has_stored_sign_in(settings: Settings) -> bool:
-    from soapkit.credentials.oauth import default_sign_in_directory
-
     if not Path(settings.get("sign_in_store") or default_sign_in_directory()).is_dir():
-        return False  # nobody signed in here; looking must not create the folder
+        return False  # nobody signed in here (and the OAuth machinery stays unloaded); looking must not create it
     try:
         return sign_in_store(settings).load() is not None
     except ConfigurationError:  # an unknown environment: building the client says so, naming the setting
@@ -185,14 +184,15 @@ def _reference_token(settings: Settings, cache: Callable[[], CredentialCache]) -
 
 
 def _system_user(settings: Settings, cache: Callable[[], CredentialCache]) -> Credential:
+    from soapkit.credentials.keys import LazyPrivateKey
     from soapkit.credentials.system_user import SystemUser
 
-    token, key = settings.secret("system_user_token"), settings.get("private_key")
-    try:
-        credential = SystemUser(str(token), str(key), method=settings.get("exchange_method", "soap"), cache=cache())
-    except KeyFormatError as error:
-        raise type(error)(f"{describe('private_key', settings.sources.get('private_key', ''))}: {error.message}",
-                          hint=error.hint) from None
+    token = settings.secret("system_user_token")
+    # the key file is read and checked now, parsed when the first ticket is fetched; either way its errors
+    # name the setting that gave it
+    key = LazyPrivateKey(str(settings.get("private_key")),
+                         label=describe("private_key", settings.sources.get("private_key", "")))
+    credential = SystemUser(str(token), key, method=settings.get("exchange_method", "soap"), cache=cache())
     return _with_margin(settings, credential)
 
 

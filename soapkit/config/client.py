@@ -35,15 +35,16 @@ def cache_from_settings(settings: Settings | Mapping[str, Any]) -> CredentialCac
         raise type(error)(f"{describe(about, source)}: {error.message}", hint=error.hint) from None
 
 
-def catalog_from_settings(settings: Settings | Mapping[str, Any]) -> Catalog:
+def catalog_from_settings(settings: Settings | Mapping[str, Any], *, chunk: int | None = None) -> Catalog:
     """The WSDL catalog: ``wsdl_dirs``, then the user's imported WSDLs (:func:`user_wsdl_dir`), then the
-    bundled ones."""
+    bundled ones. ``chunk``: operations per zeep document (see :class:`~soapkit.catalog.Catalog`; given, the
+    catalog is this caller's own, not the process-wide one)."""
     from soapkit.catalog import Catalog, default_catalog
 
     folders = [Path(d).expanduser() for d in as_settings(settings).get("wsdl_dirs") or []]
     if user_wsdl_dir().is_dir():
         folders.append(user_wsdl_dir())
-    return Catalog(folders) if folders else default_catalog()
+    return Catalog(folders, chunk=chunk) if folders or chunk is not None else default_catalog()
 
 
 def context_identifier(settings: Settings | Mapping[str, Any]) -> str:
@@ -60,8 +61,11 @@ def build_client(
     *,
     credentials: Credential | None = None,
     recorder: Recorder | None = None,
+    chunk: int | None = None,
 ) -> SuperOfficeClient:
-    """A ready :class:`~soapkit.client.SuperOfficeClient` from the effective settings (default: load them)."""
+    """A ready :class:`~soapkit.client.SuperOfficeClient` from the effective settings (default: load them).
+
+    ``chunk``: operations per zeep document of its catalog (:func:`catalog_from_settings`)."""
     from soapkit.client import SuperOfficeClient
 
     resolved = load_settings() if settings is None else as_settings(settings)
@@ -73,7 +77,7 @@ def build_client(
             env=str(resolved.get("env", DEFAULTS["env"])),
             app_token=resolved.secret("app_token"),
             credentials=credentials or credential_from_settings(resolved),
-            catalog=catalog_from_settings(resolved),
+            catalog=catalog_from_settings(resolved, chunk=chunk),
             version=str(resolved.get("services_version", DEFAULTS["services_version"])),
             timeout=float(resolved.get("timeout", DEFAULTS["timeout"])),
             client_id=resolved.get("client_id"),

@@ -7,16 +7,14 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soapkit.config.keys import CONFIG_FILE_NAME, DEFAULTS, ENVIRONMENT_VARIABLES, KEYS, coerce, did_you_mean
 from soapkit.config.settings import Settings
 from soapkit.errors import ConfigurationError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from types import ModuleType
 
 
 # --- per-user folders ---------------------------------------------------------------------------------
@@ -31,6 +29,12 @@ def user_config_dir(environ: Mapping[str, str] | None = None) -> Path:
     if os.name == "nt" and environ.get("APPDATA"):
         return Path(environ["APPDATA"]) / "soapkit"
     return Path(environ.get("XDG_CONFIG_HOME") or Path.home() / ".config").expanduser() / "soapkit"
+
+
+def default_sign_in_directory(environ: Mapping[str, str] | None = None) -> Path:
+    """Where ``soapkit login`` keeps sign-ins by default: ``sign-ins`` in :func:`user_config_dir` (also
+    :func:`soapkit.credentials.oauth.default_sign_in_directory`; the ``sign_in_store`` setting overrides it)."""
+    return user_config_dir(environ) / "sign-ins"
 
 
 def user_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -85,8 +89,18 @@ def _must_exist(path: Path, named_by: str) -> Path:
     return path
 
 
+def _toml() -> ModuleType:
+    """The TOML reader, imported when there is a file to read (a run without soapkit.toml spares it)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
 def read_config_file(path: Path) -> dict[str, Any]:
     """The settings of one ``soapkit.toml``, typed and checked; relative paths made relative to its folder."""
+    tomllib = _toml()
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as error:

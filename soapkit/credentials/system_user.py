@@ -20,8 +20,7 @@ from soapkit.credentials.jwt_validation import (
     validate_system_user_jwt,
     validated,
 )
-from soapkit.credentials.keys import KeySource, load_private_key
-from soapkit.credentials.signing import sign_system_token
+from soapkit.credentials.keys import KeySource, private_key_for_later
 from soapkit.errors import AuthenticationFailed, ConfigurationError, CredentialError
 from soapkit.flow import Flow, request
 from soapkit.headers import HeaderValues
@@ -151,7 +150,9 @@ class SystemUser(Credential):
             raise ConfigurationError("The system-user token is empty.",
                                      hint="It is the system_token claim received when the tenant installed the app.")
         self._system_user_token = system_user_token
-        self._private_key = load_private_key(private_key)
+        # read and checked now; made into an RSA key (cryptography) on the first signing, which a cached ticket
+        # spares: see soapkit.credentials.keys.LazyPrivateKey for which errors come now and which then
+        self._private_key = private_key_for_later(private_key)
         self.method: ExchangeMethod = method
         self.token_type: TokenType = token_type
         self.reuse_for = reuse_for
@@ -162,6 +163,8 @@ class SystemUser(Credential):
         return fingerprint(self._system_user_token)
 
     def sign(self) -> str:
+        from soapkit.credentials.signing import sign_system_token
+
         return sign_system_token(self._system_user_token, self._private_key)
 
     def fetch_flow(self, context: AuthContext) -> Flow[IssuedCredential]:

@@ -76,7 +76,7 @@ class ServiceCodec:
 
     def __init__(self, description: ServiceDescription) -> None:
         self.description = description
-        self.enumerations = EnumerationIndex(description.path)
+        self.enumerations = EnumerationIndex(description.path, cache=description.index_cache)
         self._lock = threading.Lock()
         self._inputs: dict[tuple[str, InputOptions], OperationInputs] = {}
 

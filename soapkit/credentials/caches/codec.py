@@ -24,9 +24,6 @@ import json
 import os
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from soapkit.credentials.base import IssuedCredential
 from soapkit.errors import CacheCorrupted, CacheKeyError
 
@@ -55,6 +52,9 @@ class CacheCipher:
     """AES-256-GCM with a key given as 32 bytes or their base64 (standard or URL-safe, padding optional)."""
 
     def __init__(self, key: str | bytes) -> None:
+        # cryptography is imported by a cache that encrypts: a plain cache (the default) never loads it
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         raw = key if isinstance(key, bytes) and len(key) == KEY_BYTES else _key_bytes(key)
         self._aead = AESGCM(raw)
         self.key_id = hashlib.sha256(b"soapkit cache key id\0" + raw).hexdigest()[:12]
@@ -73,6 +73,8 @@ class CacheCipher:
         if envelope.get("kid") != self.key_id:
             raise CacheKeyError(f"{where} is encrypted with another key (key id {envelope.get('kid')!r}, "
                                 f"configured {self.key_id!r}).")
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(_unb64(envelope.get("nonce")), _unb64(envelope.get("ciphertext")), associated)
         except (InvalidTag, ValueError, binascii.Error):

@@ -129,10 +129,14 @@ class FileCache:
 
     def _sweep_temp_files(self) -> None:
         cutoff = time.time() - STALE_TEMP_AGE
-        for leftover in self.directory.glob(f"{TEMP_PREFIX}*"):
-            with contextlib.suppress(OSError):
-                if leftover.stat().st_mtime < cutoff:
-                    leftover.unlink()
+        # os.scandir and a prefix test, not Path.glob: glob compiles a pattern on every process's first use
+        with contextlib.suppress(OSError), os.scandir(self.directory) as entries:
+            for leftover in entries:
+                if not leftover.name.startswith(TEMP_PREFIX):
+                    continue
+                with contextlib.suppress(OSError):
+                    if leftover.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(leftover.path)
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
         try:

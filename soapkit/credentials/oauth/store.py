@@ -24,10 +24,13 @@ _KEPT_CLAIMS = ("sub", "iss", "aud")
 
 
 def default_sign_in_directory() -> Path:
-    """``sign-ins`` in soapkit's per-user folder (``$SOAPKIT_CONFIG_DIR``, ``$XDG_CONFIG_HOME/soapkit``, ...)."""
-    from soapkit.config import user_config_dir
+    """``sign-ins`` in soapkit's per-user folder (``$SOAPKIT_CONFIG_DIR``, ``$XDG_CONFIG_HOME/soapkit``, ...).
 
-    return user_config_dir() / "sign-ins"
+    The rule is :func:`soapkit.config.layers.default_sign_in_directory`'s (light to import: the configuration
+    asks it whether anyone signed in without loading this package)."""
+    from soapkit.config.layers import default_sign_in_directory as rule
+
+    return rule()
 
 
 @dataclass(frozen=True, repr=False)
