@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import zeep
+from lxml import etree
 from zeep.proxy import ServiceProxy
 from zeep.wsdl import Document
 from zeep.wsdl.bindings.soap import Soap11Binding
@@ -152,6 +153,77 @@ class SharedSchemas:
         return schema
 
 
+TypesMode = Literal["shared", "needed"]
+
+
+class _FilesTransport(zeep.Transport):
+    """Serves given contents for some local schema files (by path); everything else is read as usual."""
+
+    def __init__(self, contents: dict[str, bytes]) -> None:
+        super().__init__()
+        self._contents = {os.path.normpath(path): content for path, content in contents.items()}
+
+    def load(self, url: str) -> bytes:
+        found = self._contents.get(os.path.normpath(url))
+        return found if found is not None else bytes(super().load(url))
+
+
+class NeededSchemas:
+    """For a process that makes a call or two and exits: a zeep schema of only the types some operations need.
+
+    zeep parses a whole schema file before it can build one operation; the shared ``NetServerTypes.xsd`` holds
+    all 860 types of the 58 agents, where ``GetContactEntity`` needs 40 of them. The file is read once with
+    lxml (:class:`~soapkit.wsdl_index.SchemaComponents`) and, for each zeep document, cut down to what the
+    document's operations reference, recursively, with every subtype of every type they use (answers may carry
+    ``xsi:type`` of any of them). Where that is not exact (``xs:anyType`` or a wildcard among the needed types,
+    a reference the file does not resolve, more than one included file) the whole shared schema is used.
+    """
+
+    def __init__(self, settings: zeep.Settings, shared: SharedSchemas) -> None:
+        self._settings = settings
+        self._shared = shared
+        self._lock = threading.Lock()
+        self._components: dict[tuple[Path, int, int], wsdl_index.SchemaComponents] = {}
+
+    def components(self, path: Path) -> wsdl_index.SchemaComponents:
+        key = (path, path.stat().st_size, path.stat().st_mtime_ns)
+        with self._lock:
+            found = self._components.get(key)
+            if found is None:
+                root = etree.parse(str(path), wsdl_index.SAFE_PARSER).getroot()
+                found = wsdl_index.SchemaComponents(root)
+                self._components = {k: v for k, v in self._components.items() if k[0] != path}
+                self._components[key] = found
+            return found
+
+    def for_slice(self, index: wsdl_index.WsdlIndex, folder: Path, wsdl_slice: bytes) -> Schema:
+        """The schema for an operation slice of a WSDL whose types come from ``index.schema_files``."""
+        files = [folder / name for name in index.schema_files]
+        included = [path for path in files if self._namespace(path) == index.target_namespace]
+        if len(included) != 1:
+            return self._shared.for_files(files)
+        components = self.components(included[0])
+        needed = components.closure(iter(wsdl_index.slice_references(wsdl_slice, components.namespace)))
+        if needed is None:
+            return self._shared.for_files(files)
+        transport = _FilesTransport({str(included[0]): components.pruned(needed)})
+        schema = Schema(node=None, transport=transport, location=str(included[0]), settings=self._settings)
+        try:
+            for path in [included[0], *(path for path in files if path != included[0])]:
+                if str(path) not in {document._location for document in schema.documents}:
+                    schema.add_document_by_url(str(path))
+        except Exception as error:  # zeep raises many types for a broken schema
+            raise WsdlError(f"Cannot parse {included[0].name} in {folder}: {type(error).__name__}: {error}") \
+                from None
+        return schema
+
+    def _namespace(self, path: Path) -> str | None:
+        try:
+            return self.components(path).namespace
+        except (OSError, etree.LxmlError):
+            return None
+
+
 class ServiceDescription:
     """One service's WSDL: indexed from the raw XML at once, operations' zeep models built on first use.
 
@@ -166,8 +238,10 @@ class ServiceDescription:
 
     def __init__(self, name: str, version: str, path: Path, index: wsdl_index.WsdlIndex,
                  settings: zeep.Settings, shared: SharedSchemas, index_cache: IndexCache | None = None,
-                 chunk: int | None = None) -> None:
+                 chunk: int | None = None, needed: NeededSchemas | None = None) -> None:
         self.name = name
+        #: with a :class:`NeededSchemas`, each zeep document parses only the types its operations need
+        self.needed = needed
         #: operations per zeep document (:data:`CHUNK` unless the catalog says otherwise)
         self.chunk = chunk or self.CHUNK
         self.version = version
@@ -244,7 +318,8 @@ class ServiceDescription:
 
     @property
     def types(self) -> Schema:
-        """zeep's schema of the service's types (the shared types; every chunk's document holds them all)."""
+        """zeep's schema of the service's types (the shared types: every chunk's document holds them all, unless
+        the catalog parses only the types each document needs)."""
         return self.document(next(iter(self._index.operations))).types
 
     def compile_all(self) -> None:
@@ -261,8 +336,12 @@ class ServiceDescription:
                 else:
                     names = list(self._index.operations)[chunk * self.chunk:(chunk + 1) * self.chunk]
                     location = f"{self.path}#chunk{chunk}"
-                    transport = _SliceTransport(location, wsdl_index.operation_slice(self._index, names))
-                    shared = self._shared.for_files([self.path.parent / name for name in self._index.schema_files])
+                    sliced = wsdl_index.operation_slice(self._index, names)
+                    transport = _SliceTransport(location, sliced)
+                    if self.needed is not None:
+                        shared = self.needed.for_slice(self._index, self.path.parent, sliced)
+                    else:
+                        shared = self._shared.for_files([self.path.parent / name for name in self._index.schema_files])
                     document = _SharingDocument(location, transport, self._settings, shared)
         except WsdlError:
             raise
@@ -277,14 +356,21 @@ class Catalog:
     zeep model at most once (thread-safe)."""
 
     def __init__(self, folders: Sequence[str | os.PathLike[str]] | None = None, *, include_bundled: bool = True,
-                 index_cache: IndexCache | Literal[False] | None = None, chunk: int | None = None):
+                 index_cache: IndexCache | Literal[False] | None = None, chunk: int | None = None,
+                 types: TypesMode = "shared"):
         """``index_cache``: where WSDL indexes are cached on disk (default: the user's cache folder, see
         :mod:`soapkit.catalog_cache`; ``False`` for none). ``chunk``: how many operations of a service each
         zeep document holds (default :data:`ServiceDescription.CHUNK`); 1 suits a process that makes one call
-        and exits (``soapkit call``), where building the chunk's other operations is wasted."""
+        and exits (``soapkit call``), where building the chunk's other operations is wasted. ``types``:
+        ``"shared"`` (the default) parses the shared schema files once per process for every agent, right for a
+        process that makes many calls; ``"needed"`` gives each zeep document only the types its operations
+        need (:class:`NeededSchemas`), right for one that makes a call or two and exits."""
         if chunk is not None and chunk < 1:
             raise ValueError(f"chunk must be at least 1, not {chunk}")
+        if types not in ("shared", "needed"):
+            raise ValueError(f'types must be "shared" or "needed", not {types!r}')
         self.chunk = chunk
+        self.types = types
         chosen = [Path(f).expanduser() for f in (folders or [])]
         for folder in chosen:
             if not folder.is_dir():
@@ -296,6 +382,7 @@ class Catalog:
         self.folders: list[Path] = [folder.resolve() for folder in chosen]
         self._settings = ZEEP_SETTINGS
         self._shared = _SHARED_SCHEMAS
+        self._needed = NeededSchemas(self._settings, self._shared) if types == "needed" else None
         if index_cache is None:
             directory = default_cache_dir()
             index_cache = IndexCache(directory) if directory is not None else False
@@ -357,7 +444,7 @@ class Catalog:
             raise WsdlError(f"Cannot parse {path}: {error}") from None
         self.parse_count += 1
         return ServiceDescription(name, version, path, index, self._settings, self._shared, self.index_cache,
-                                  self.chunk)
+                                  self.chunk, self._needed)
 
     # --- binding ---------------------------------------------------------------------------------
 

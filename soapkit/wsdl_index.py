@@ -10,7 +10,7 @@ whose types still come from the shared schemas the WSDL imports.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import astuple, dataclass
 from pathlib import Path
 
@@ -296,3 +296,131 @@ def index_from_json(path: Path, data: object) -> WsdlIndex | None:
             return None
         operations[row[0]] = OperationInfo(*row)
     return WsdlIndex(path, str(texts[0]), str(texts[1]), operations, tuple(files))
+
+
+# --- the types a few operations need --------------------------------------------------------------------
+
+_TYPE_REFERENCES = ("type", "base", "itemType")
+_COMPONENTS = {"element": "element", "complexType": "type", "simpleType": "type", "group": "group",
+               "attributeGroup": "attributeGroup", "attribute": "attribute"}
+
+
+def _references(node: etree._Element, namespace: str) -> Iterator[tuple[str, str, bool]]:
+    """``(kind, name, used)`` for every reference in ``node`` to a component of ``namespace``: ``used`` is
+    False for the base of a derivation (its other subtypes are not needed), True for everything else."""
+    for child in node.iter():
+        if not isinstance(child.tag, str):
+            continue
+        local = etree.QName(child).localname
+        for attribute in (*_TYPE_REFERENCES, "ref", "element", "memberTypes"):
+            value = child.get(attribute)
+            if not value:
+                continue
+            for word in value.split() if attribute == "memberTypes" else (value,):
+                prefix, _, name = word.rpartition(":")
+                if child.nsmap.get(prefix or None) != namespace:
+                    continue
+                if attribute == "ref":
+                    kind = _COMPONENTS.get(local, "element")
+                elif attribute == "element":
+                    kind = "element"
+                else:
+                    kind = "type"
+                yield kind, name, attribute != "base"
+
+
+def _untyped(component: etree._Element) -> bool:
+    """Whether the component holds anything of ``xs:anyType`` or a wildcard (its values may carry an
+    ``xsi:type`` naming any type of the schema)."""
+    for node in component.iter(f"{{{XS}}}element", f"{{{XS}}}any", f"{{{XS}}}anyAttribute"):
+        if node.tag != f"{{{XS}}}element":
+            return True
+        declared = node.get("type")
+        if declared is None and node.get("ref") is None and node.find(f"{{{XS}}}complexType") is None \
+                and node.find(f"{{{XS}}}simpleType") is None:
+            return True
+        if declared is not None:
+            prefix, _, name = declared.rpartition(":")
+            if name == "anyType" and node.nsmap.get(prefix or None) == XS:
+                return True
+    return False
+
+
+class SchemaComponents:
+    """The top-level components of one schema file, by kind and name, and which types derive from which."""
+
+    def __init__(self, root: etree._Element) -> None:
+        self.root = root
+        self.namespace = root.get("targetNamespace", "")
+        self.components: dict[tuple[str, str], etree._Element] = {}
+        self.subtypes: dict[str, list[str]] = {}
+        for child in root:
+            if not isinstance(child.tag, str) or etree.QName(child).namespace != XS:
+                continue
+            kind = _COMPONENTS.get(etree.QName(child).localname)
+            name = child.get("name")
+            if kind is None or name is None:
+                continue
+            self.components[(kind, name)] = child
+            if kind == "type":
+                for derivation in child.iter(f"{{{XS}}}extension", f"{{{XS}}}restriction"):
+                    prefix, _, base = (derivation.get("base") or "").rpartition(":")
+                    if derivation.nsmap.get(prefix or None) == self.namespace:
+                        self.subtypes.setdefault(base, []).append(name)
+
+    def closure(self, seeds: Iterator[tuple[str, str, bool]]) -> set[tuple[str, str]] | None:
+        """The components the seeds need: what they reference, recursively, with every subtype of a type used
+        as a declared type (a value of it may carry ``xsi:type`` of any subtype). None when one of them holds
+        ``xs:anyType`` or a wildcard, or references a component the file does not have: then every type may
+        be needed."""
+        needed: set[tuple[str, str]] = set()
+        walked: set[tuple[str, str, bool]] = set()
+        pending = list(seeds)
+        while pending:
+            kind, name, used = pending.pop()
+            if (kind, name, used) in walked:
+                continue
+            walked.add((kind, name, used))
+            component = self.components.get((kind, name))
+            if component is None:
+                return None
+            if (kind, name) not in needed:
+                if _untyped(component):
+                    return None
+                needed.add((kind, name))
+                pending.extend(_references(component, self.namespace))
+            if used and kind == "type":
+                pending.extend(("type", subtype, True) for subtype in self.subtypes.get(name, ()))
+        return needed
+
+    def pruned(self, needed: set[tuple[str, str]]) -> bytes:
+        """The schema file with only the ``needed`` components (imports and everything else kept, in order)."""
+        root = etree.Element(self.root.tag, attrib=dict(self.root.attrib), nsmap=self.root.nsmap)
+        for child in self.root:
+            if not isinstance(child.tag, str):
+                continue
+            kind = _COMPONENTS.get(etree.QName(child).localname) if etree.QName(child).namespace == XS else None
+            if kind is not None and child.get("name") is not None and (kind, child.get("name")) not in needed:
+                continue
+            root.append(copy.deepcopy(child))
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="utf-8"))
+
+
+def slice_references(wsdl_slice: bytes, namespace: str) -> list[tuple[str, str, bool]]:
+    """What an :func:`operation_slice` needs from the components of ``namespace`` in the schema files: what
+    its inline schemas (the wrappers) and its messages' parts reference, less what the inline schemas define."""
+    root = etree.fromstring(wsdl_slice, SAFE_PARSER)
+    defined: set[tuple[str, str]] = set()
+    found: list[tuple[str, str, bool]] = []
+    for schema in root.iterfind(f"{{{WSDL}}}types/{{{XS}}}schema"):
+        inline = schema.get("targetNamespace", "") == namespace
+        for component in schema:
+            if not isinstance(component.tag, str) or etree.QName(component).namespace != XS:
+                continue
+            kind = _COMPONENTS.get(etree.QName(component).localname)
+            if inline and kind is not None and component.get("name") is not None:
+                defined.add((kind, component.get("name") or ""))
+            found.extend(_references(component, namespace))
+    for part in root.iterfind(f"{{{WSDL}}}message/{{{WSDL}}}part"):
+        found.extend(_references(part, namespace))
+    return [reference for reference in found if reference[:2] not in defined]

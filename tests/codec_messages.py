@@ -31,10 +31,11 @@ _STRINGS = ["", " ", "Acme AS", "æøå ÆØÅ", "line\nbreak", "  padded  ", "<
 
 
 @cache
-def subtypes(wsdl_path: Path) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
+def subtypes(wsdl_path: Path, *, siblings: bool = True) -> dict[tuple[str, str], tuple[tuple[str, str], ...]]:
     """For each complex type, the types an ``xsi:type`` may name for it (from the schema files): the types that
     extend it, and for a type that extends another (every SuperOffice entity extends ``Carrier``) itself and the
-    other subtypes of its base (zeep reads whatever type ``xsi:type`` names)."""
+    other subtypes of its base (zeep reads whatever type ``xsi:type`` names). ``siblings=False``: only what a
+    schema-valid answer may name, the types that derive from it."""
     direct: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for tree in _schema_trees(wsdl_path):
         for schema in tree.iter(f"{_XS}schema"):
@@ -56,6 +57,8 @@ def subtypes(wsdl_path: Path) -> dict[tuple[str, str], tuple[tuple[str, str], ..
                 seen.append(current)
                 pending.extend(direct.get(current, []))
         closed[base] = tuple(seen)
+    if not siblings:
+        return closed
     related = dict(closed)
     for subtypes_of_base in closed.values():
         for derived in subtypes_of_base:
@@ -67,10 +70,10 @@ class AnswerMaker:
     """Builds answer envelopes for one operation."""
 
     def __init__(self, description: Any, operation: str, rng: random.Random, *, max_depth: int = 4,
-                 unknown: float = 0.0, max_items: int = 3) -> None:
+                 unknown: float = 0.0, max_items: int = 3, siblings: bool = True) -> None:
         self.operation = description.operation(operation)
         self.schema = self.operation.binding.wsdl.types
-        self.subtypes = subtypes(description.path)
+        self.subtypes = subtypes(description.path, siblings=siblings)
         self.rng = rng
         self.max_depth = max_depth
         self.unknown = unknown

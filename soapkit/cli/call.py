@@ -56,8 +56,9 @@ def run(args: argparse.Namespace) -> int:
     settings = effective_settings(args)
     require(settings)
     recorder = _recorder() if args.trace or args.save_capture else None
-    # one call, then the process ends: a zeep document of just this operation, not of its chunk of the service
-    client = build_client(settings, recorder=recorder, chunk=1)
+    # one call, then the process ends: a zeep document of just this operation and the types it needs, not of
+    # its chunk of the service against every agent's types
+    client = build_client(settings, recorder=recorder, chunk=1, types="needed")
     try:
         target = resolve_target(client.catalog, args.target, client.version)
         check_some_arguments(target, args)

@@ -13,7 +13,7 @@ from soapkit.config.settings import Settings, as_settings
 from soapkit.errors import CacheKeyError, ConfigurationError
 
 if TYPE_CHECKING:
-    from soapkit.catalog import Catalog
+    from soapkit.catalog import Catalog, TypesMode
     from soapkit.client import SuperOfficeClient
     from soapkit.credentials.base import Credential, CredentialCache
     from soapkit.debug import Recorder
@@ -35,16 +35,20 @@ def cache_from_settings(settings: Settings | Mapping[str, Any]) -> CredentialCac
         raise type(error)(f"{describe(about, source)}: {error.message}", hint=error.hint) from None
 
 
-def catalog_from_settings(settings: Settings | Mapping[str, Any], *, chunk: int | None = None) -> Catalog:
+def catalog_from_settings(settings: Settings | Mapping[str, Any], *, chunk: int | None = None,
+                          types: TypesMode = "shared") -> Catalog:
     """The WSDL catalog: ``wsdl_dirs``, then the user's imported WSDLs (:func:`user_wsdl_dir`), then the
-    bundled ones. ``chunk``: operations per zeep document (see :class:`~soapkit.catalog.Catalog`; given, the
-    catalog is this caller's own, not the process-wide one)."""
+    bundled ones. ``chunk`` (operations per zeep document) and ``types`` (``"needed"``: each document parses
+    only the types its operations need) as :class:`~soapkit.catalog.Catalog` takes them; given either, the
+    catalog is this caller's own, not the process-wide one."""
     from soapkit.catalog import Catalog, default_catalog
 
     folders = [Path(d).expanduser() for d in as_settings(settings).get("wsdl_dirs") or []]
     if user_wsdl_dir().is_dir():
         folders.append(user_wsdl_dir())
-    return Catalog(folders, chunk=chunk) if folders or chunk is not None else default_catalog()
+    if folders or chunk is not None or types != "shared":
+        return Catalog(folders, chunk=chunk, types=types)
+    return default_catalog()
 
 
 def context_identifier(settings: Settings | Mapping[str, Any]) -> str:
@@ -62,10 +66,11 @@ def build_client(
     credentials: Credential | None = None,
     recorder: Recorder | None = None,
     chunk: int | None = None,
+    types: TypesMode = "shared",
 ) -> SuperOfficeClient:
     """A ready :class:`~soapkit.client.SuperOfficeClient` from the effective settings (default: load them).
 
-    ``chunk``: operations per zeep document of its catalog (:func:`catalog_from_settings`)."""
+    ``chunk`` and ``types``: how its catalog builds zeep's models (:func:`catalog_from_settings`)."""
     from soapkit.client import SuperOfficeClient
 
     resolved = load_settings() if settings is None else as_settings(settings)
@@ -77,7 +82,7 @@ def build_client(
             env=str(resolved.get("env", DEFAULTS["env"])),
             app_token=resolved.secret("app_token"),
             credentials=credentials or credential_from_settings(resolved),
-            catalog=catalog_from_settings(resolved, chunk=chunk),
+            catalog=catalog_from_settings(resolved, chunk=chunk, types=types),
             version=str(resolved.get("services_version", DEFAULTS["services_version"])),
             timeout=float(resolved.get("timeout", DEFAULTS["timeout"])),
             client_id=resolved.get("client_id"),
