@@ -320,3 +320,82 @@ def test_compiled_codecs_go_with_their_description() -> None:
     gc.collect()
     assert gone() is None
     assert repr(codec) == "<OperationCodec Contact.GetContactEntity>"
+
+
+@pytest.mark.parametrize("kind", ["decoder", "encoder"])
+def test_no_thread_sees_a_half_built_reader_or_writer(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A complex type's entry is stored before its members (recursive types); another thread asking for it
+    meanwhile must wait for the whole build, never get it half built: a writer without its members writes an
+    empty element, and a request silently loses its content (found under a 16-thread first call)."""
+    import threading
+
+    from soapkit.codec.compiler import ComplexDecoder, DecoderRegistry, EncoderRegistry
+
+    description = Catalog(index_cache=False).describe("Contact")
+    operation = description.operation("SaveContactEntity")
+    contact_type = operation.input.body.type.elements[0][1].type  # ContactEntity
+    registry: Any = DecoderRegistry(operation.binding.wsdl.types, shaped=True) if kind == "decoder" \
+        else EncoderRegistry()
+    inside, release = threading.Event(), threading.Event()
+    if kind == "decoder":
+        compile_members = ComplexDecoder.compile
+
+        def slow_compile(self: Any) -> Any:
+            if self.xsd_type is contact_type:
+                inside.set()
+                release.wait(10)
+            return compile_members(self)
+
+        monkeypatch.setattr(ComplexDecoder, "compile", slow_compile)
+    else:
+        compile_members = EncoderRegistry._compile
+
+        def slow_compile(self: Any, encoder: Any, xsd_type: Any) -> Any:
+            if xsd_type is contact_type:
+                inside.set()
+                release.wait(10)
+            return compile_members(self, encoder, xsd_type)
+
+        monkeypatch.setattr(EncoderRegistry, "_compile", slow_compile)
+    got: dict[str, Any] = {}
+    builder = threading.Thread(target=lambda: got.setdefault("builder", registry.for_type(contact_type)))
+    builder.start()
+    assert inside.wait(10)  # the entry exists now, its members do not yet
+    reader = threading.Thread(target=lambda: got.setdefault("reader", registry.for_type(contact_type)))
+    reader.start()
+    reader.join(0.3)
+    assert "reader" not in got, "another thread was handed an entry still being built"
+    release.set()
+    builder.join(10)
+    reader.join(10)
+    assert got["reader"] is got["builder"]
+    assert got["reader"].fields  # complete: every member compiled
+
+
+def test_first_calls_from_many_threads_write_and_read_whole_messages() -> None:
+    import sys
+    import threading
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads interleave inside the builds
+    try:
+        for _ in range(8):
+            description = Catalog(index_cache=False).describe("Contact")
+            arguments = codec_for(description).inputs("GetContactEntity").bind((7,), {})
+            answer = contact_answer("<Response><ContactId>7</ContactId><Name>Acme</Name></Response>")
+            barrier, seen = threading.Barrier(12), []
+
+            def work() -> None:
+                barrier.wait()
+                codec = compiled(description, "GetContactEntity")
+                seen.append((b"<ns0:ContactEntityId>7</ns0:ContactEntityId>" in codec.encode(arguments, HEADERS),
+                             codec.decode(answer).value.Name))
+
+            threads = [threading.Thread(target=work) for _ in range(12)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert seen == [(True, "Acme")] * 12
+    finally:
+        sys.setswitchinterval(switch)

@@ -290,16 +290,21 @@ class ComplexDecoder:
         return value
 
 
-class DecoderRegistry:
-    """Decoders by type for one mode (thread-safe: built under a lock, read without one)."""
+class _Registry:
+    """Compiled readers or writers by zeep type, built under a lock and read without one.
 
-    def __init__(self, schema: Any, shaped: bool) -> None:
-        self.schema = schema
-        self.shaped = shaped
+    A type's entry is built together with the entries of the types it contains (stored before their members,
+    so that recursive types refer to themselves), and other threads must never see one of them half built: a
+    complex writer without its members yet writes an empty element, and a request would silently lose its
+    content. So entries being built sit in ``_building``, seen only by the building thread (which holds the
+    lock), and are published into ``_by_type`` together when the outermost build is complete.
+    """
+
+    def __init__(self) -> None:
         self._lock = threading.RLock()
         self._by_type: dict[int, Any] = {}
+        self._building: dict[int, Any] = {}
         self._keep: list[Any] = []  # the types whose ids key _by_type stay alive as long as the registry
-        self._instance_types: dict[tuple[int, str, str], Any] = {}
 
     def for_type(self, xsd_type: Any) -> Any:
         found = self._by_type.get(id(xsd_type))
@@ -307,37 +312,65 @@ class DecoderRegistry:
             return found
         with self._lock:
             found = self._by_type.get(id(xsd_type))
+            if found is None:
+                found = self._building.get(id(xsd_type))
             if found is not None:
                 return found
-            if isinstance(xsd_type, ComplexType):
-                if getattr(xsd_type, "_array_type", None):
-                    found = Unsupported("a SOAP-encoded array type")
-                    self._store(xsd_type, found)
-                    return found
-                complex_decoder = ComplexDecoder(xsd_type, self, self.shaped)
-                self._store(xsd_type, complex_decoder)  # before its fields: recursive types
-                reason = complex_decoder.compile()
-                if reason is not None:
-                    found = Unsupported(reason)
-                    self._store(xsd_type, found)
-                    return found
-                return complex_decoder
-            if isinstance(xsd_type, AnySimpleType):
-                found = LeafDecoder(xsd_type, self.shaped)
-            elif type(xsd_type) is AnyType:
-                found = AnyDecoder(self)
-            else:
-                found = Unsupported(f"an element of type {type(xsd_type).__name__}")
-            self._store(xsd_type, found)
+            outermost = not self._building
+            try:
+                found = self._build(xsd_type)
+            except BaseException:
+                if outermost:
+                    self._building.clear()
+                raise
+            if outermost:
+                self._by_type.update(self._building)
+                self._building.clear()
             return found
+
+    def _build(self, xsd_type: Any) -> Any:
+        raise NotImplementedError
+
+    def _store(self, xsd_type: Any, entry: Any) -> None:
+        self._building[id(xsd_type)] = entry
+        self._keep.append(xsd_type)
+
+
+class DecoderRegistry(_Registry):
+    """Decoders by type for one mode (thread-safe: built under a lock, published whole, read without one)."""
+
+    def __init__(self, schema: Any, shaped: bool) -> None:
+        super().__init__()
+        self.schema = schema
+        self.shaped = shaped
+        self._instance_types: dict[tuple[int, str, str], Any] = {}
+
+    def _build(self, xsd_type: Any) -> Any:
+        if isinstance(xsd_type, ComplexType):
+            if getattr(xsd_type, "_array_type", None):
+                found: Any = Unsupported("a SOAP-encoded array type")
+                self._store(xsd_type, found)
+                return found
+            complex_decoder = ComplexDecoder(xsd_type, self, self.shaped)
+            self._store(xsd_type, complex_decoder)  # before its fields: recursive types
+            reason = complex_decoder.compile()
+            if reason is not None:
+                found = Unsupported(reason)
+                self._store(xsd_type, found)
+                return found
+            return complex_decoder
+        if isinstance(xsd_type, AnySimpleType):
+            found = LeafDecoder(xsd_type, self.shaped)
+        elif type(xsd_type) is AnyType:
+            found = AnyDecoder(self)
+        else:
+            found = Unsupported(f"an element of type {type(xsd_type).__name__}")
+        self._store(xsd_type, found)
+        return found
 
     def keep(self, xsd_type: Any) -> None:
         with self._lock:
             self._keep.append(xsd_type)
-
-    def _store(self, xsd_type: Any, decoder: Any) -> None:
-        self._by_type[id(xsd_type)] = decoder
-        self._keep.append(xsd_type)
 
     def instance_type(self, declared: str, node: Any, default: Any) -> Any:
         """The decoder of the complex type an ``xsi:type`` names (fallback for one zeep does not know)."""
@@ -518,39 +551,27 @@ class ComplexEncoder:
                 node.set(XSI_TYPE, instance.qname)
 
 
-class EncoderRegistry:
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._by_type: dict[int, Any] = {}
-        self._keep: list[Any] = []
+class EncoderRegistry(_Registry):
+    """Encoders by type (thread-safe: built under a lock, published whole, read without one)."""
 
-    def for_type(self, xsd_type: Any) -> Any:
-        found = self._by_type.get(id(xsd_type))
-        if found is not None:
-            return found
-        with self._lock:
-            found = self._by_type.get(id(xsd_type))
-            if found is not None:
-                return found
-            self._keep.append(xsd_type)
-            if isinstance(xsd_type, ComplexType):
-                encoder = ComplexEncoder(xsd_type)
-                self._by_type[id(xsd_type)] = encoder
-                reason = self._compile(encoder, xsd_type)
-                if reason is not None:
-                    found = Unsupported(reason)
-                    found_render = _unsupported_render(reason)
-                    self._by_type[id(xsd_type)] = found_render
-                    return found_render
-                return encoder
-            if isinstance(xsd_type, AnySimpleType):
-                found = SimpleEncoder(xsd_type)
-            elif type(xsd_type) is AnyType:
-                found = AnyEncoder(xsd_type)
-            else:
-                found = _unsupported_render(f"an element of type {type(xsd_type).__name__}")
-            self._by_type[id(xsd_type)] = found
-            return found
+    def _build(self, xsd_type: Any) -> Any:
+        if isinstance(xsd_type, ComplexType):
+            encoder = ComplexEncoder(xsd_type)
+            self._store(xsd_type, encoder)
+            reason = self._compile(encoder, xsd_type)
+            if reason is not None:
+                found_render = _unsupported_render(reason)
+                self._store(xsd_type, found_render)
+                return found_render
+            return encoder
+        if isinstance(xsd_type, AnySimpleType):
+            found: Any = SimpleEncoder(xsd_type)
+        elif type(xsd_type) is AnyType:
+            found = AnyEncoder(xsd_type)
+        else:
+            found = _unsupported_render(f"an element of type {type(xsd_type).__name__}")
+        self._store(xsd_type, found)
+        return found
 
     def _compile(self, encoder: ComplexEncoder, xsd_type: Any) -> str | None:
         if xsd_type.attributes:
