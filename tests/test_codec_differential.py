@@ -372,30 +372,36 @@ def test_no_thread_sees_a_half_built_reader_or_writer(kind: str, monkeypatch: py
     assert got["reader"].fields  # complete: every member compiled
 
 
+def _first_calls_at_once(threads: int) -> list[tuple[bool, str]]:
+    """``threads`` threads making the first GetContactEntity encode and decode of a fresh description at once."""
+    import threading
+
+    description = Catalog(index_cache=False).describe("Contact")
+    arguments = codec_for(description).inputs("GetContactEntity").bind((7,), {})
+    answer = contact_answer("<Response><ContactId>7</ContactId><Name>Acme</Name></Response>")
+    barrier, seen = threading.Barrier(threads), []
+
+    def work() -> None:
+        barrier.wait()
+        codec = compiled(description, "GetContactEntity")
+        seen.append((b"<ns0:ContactEntityId>7</ns0:ContactEntityId>" in codec.encode(arguments, HEADERS),
+                     codec.decode(answer).value.Name))
+
+    started = [threading.Thread(target=work) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return seen
+
+
 def test_first_calls_from_many_threads_write_and_read_whole_messages() -> None:
     import sys
-    import threading
 
     switch = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # threads interleave inside the builds
     try:
         for _ in range(8):
-            description = Catalog(index_cache=False).describe("Contact")
-            arguments = codec_for(description).inputs("GetContactEntity").bind((7,), {})
-            answer = contact_answer("<Response><ContactId>7</ContactId><Name>Acme</Name></Response>")
-            barrier, seen = threading.Barrier(12), []
-
-            def work() -> None:
-                barrier.wait()
-                codec = compiled(description, "GetContactEntity")
-                seen.append((b"<ns0:ContactEntityId>7</ns0:ContactEntityId>" in codec.encode(arguments, HEADERS),
-                             codec.decode(answer).value.Name))
-
-            threads = [threading.Thread(target=work) for _ in range(12)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            assert seen == [(True, "Acme")] * 12
+            assert _first_calls_at_once(12) == [(True, "Acme")] * 12
     finally:
         sys.setswitchinterval(switch)
