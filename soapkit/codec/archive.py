@@ -13,6 +13,7 @@ is decoded the ordinary way (``tests/test_codec_archive.py`` holds the two to th
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from soapkit.codec.compiler import XSI_NIL, CodecFallback, ComplexDecoder, LeafDecoder
@@ -115,6 +116,18 @@ def _plan(wrapper: Any) -> _Plan:
     return found
 
 
+def _in_sequence(node: Any, positions: dict[str, int], label: str) -> Iterator[tuple[int, Any]]:
+    """``node``'s children with their member's position, each member at most once and in the sequence's order
+    (all of them optional): what the compiled decoder accepts; anything else is handed back."""
+    last = -1
+    for child in node:
+        position = positions.get(child.tag)
+        if position is None or position <= last:
+            raise CodecFallback(f"an element out of the {label} sequence")
+        last = position
+        yield position, child
+
+
 class ArchivePageReader:
     """Reads one page of an Archive answer as rows (``page`` and ``culture`` as :func:`decode_row` takes
     them); given to :meth:`OperationCodec.decode <soapkit.codec.OperationCodec.decode>` as its ``reader``."""
@@ -148,13 +161,8 @@ class ArchivePageReader:
     def _row(self, plan: _Plan, item: Any, page: int, culture: str | None) -> ArchiveRow:
         row = ArchiveRow()
         attributes = dict(plan.defaults)
-        positions, kinds, decoders, names = plan.item_positions, plan.item_kinds, plan.item_decoders, plan.item_names
-        last = -1
-        for child in item:
-            position = positions.get(child.tag)
-            if position is None or position <= last:
-                raise CodecFallback("an element out of the ArchiveListItem sequence")
-            last = position
+        kinds, decoders, names = plan.item_kinds, plan.item_decoders, plan.item_names
+        for position, child in _in_sequence(item, plan.item_positions, "ArchiveListItem"):
             kind = kinds[position]
             if kind == _ATTRIBUTE:
                 attributes[names[position]] = decoders[position].decode(child)  # type: ignore[index]
@@ -200,13 +208,8 @@ class ArchivePageReader:
     @staticmethod
     def _display(plan: _Plan, cell: Any) -> Any:
         display = plan.display_default
-        positions, kinds, decoders = plan.cell_positions, plan.cell_kinds, plan.cell_decoders
-        last = -1
-        for child in cell:
-            position = positions.get(child.tag)
-            if position is None or position <= last:
-                raise CodecFallback("an element out of the ArchiveColumnData sequence")
-            last = position
+        kinds, decoders = plan.cell_kinds, plan.cell_decoders
+        for position, child in _in_sequence(cell, plan.cell_positions, "ArchiveColumnData"):
             value = decoders[position].decode(child)
             if kinds[position] == _CELL_VALUE:
                 display = value

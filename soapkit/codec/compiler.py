@@ -329,6 +329,31 @@ class _Registry:
             return found
 
     def _build(self, xsd_type: Any) -> Any:
+        """A complex type's entry is stored before its members are compiled (recursive types refer to it), and
+        replaced by the unsupported kind when they cannot be; any other type's entry is made at once."""
+        if not isinstance(xsd_type, ComplexType):
+            found = self._simple(xsd_type)
+            self._store(xsd_type, found)
+            return found
+        entry = self._complex(xsd_type)
+        self._store(xsd_type, entry)
+        reason = self._compile(entry, xsd_type)
+        if reason is None:
+            return entry
+        found = self._unsupported(reason)
+        self._store(xsd_type, found)
+        return found
+
+    def _simple(self, xsd_type: Any) -> Any:
+        raise NotImplementedError
+
+    def _complex(self, xsd_type: Any) -> Any:
+        raise NotImplementedError
+
+    def _compile(self, entry: Any, xsd_type: Any) -> str | None:
+        raise NotImplementedError
+
+    def _unsupported(self, reason: str) -> Any:
         raise NotImplementedError
 
     def _store(self, xsd_type: Any, entry: Any) -> None:
@@ -345,28 +370,24 @@ class DecoderRegistry(_Registry):
         self.shaped = shaped
         self._instance_types: dict[tuple[int, str, str], Any] = {}
 
-    def _build(self, xsd_type: Any) -> Any:
-        if isinstance(xsd_type, ComplexType):
-            if getattr(xsd_type, "_array_type", None):
-                found: Any = Unsupported("a SOAP-encoded array type")
-                self._store(xsd_type, found)
-                return found
-            complex_decoder = ComplexDecoder(xsd_type, self, self.shaped)
-            self._store(xsd_type, complex_decoder)  # before its fields: recursive types
-            reason = complex_decoder.compile()
-            if reason is not None:
-                found = Unsupported(reason)
-                self._store(xsd_type, found)
-                return found
-            return complex_decoder
+    def _simple(self, xsd_type: Any) -> Any:
         if isinstance(xsd_type, AnySimpleType):
-            found = LeafDecoder(xsd_type, self.shaped)
-        elif type(xsd_type) is AnyType:
-            found = AnyDecoder(self)
-        else:
-            found = Unsupported(f"an element of type {type(xsd_type).__name__}")
-        self._store(xsd_type, found)
-        return found
+            return LeafDecoder(xsd_type, self.shaped)
+        if type(xsd_type) is AnyType:
+            return AnyDecoder(self)
+        return Unsupported(f"an element of type {type(xsd_type).__name__}")
+
+    def _complex(self, xsd_type: Any) -> ComplexDecoder:
+        return ComplexDecoder(xsd_type, self, self.shaped)
+
+    def _compile(self, entry: Any, xsd_type: Any) -> str | None:
+        if getattr(xsd_type, "_array_type", None):
+            return "a SOAP-encoded array type"
+        reason: str | None = entry.compile()
+        return reason
+
+    def _unsupported(self, reason: str) -> Any:
+        return Unsupported(reason)
 
     def keep(self, xsd_type: Any) -> None:
         with self._lock:
@@ -554,26 +575,20 @@ class ComplexEncoder:
 class EncoderRegistry(_Registry):
     """Encoders by type (thread-safe: built under a lock, published whole, read without one)."""
 
-    def _build(self, xsd_type: Any) -> Any:
-        if isinstance(xsd_type, ComplexType):
-            encoder = ComplexEncoder(xsd_type)
-            self._store(xsd_type, encoder)
-            reason = self._compile(encoder, xsd_type)
-            if reason is not None:
-                found_render = _unsupported_render(reason)
-                self._store(xsd_type, found_render)
-                return found_render
-            return encoder
+    def _simple(self, xsd_type: Any) -> Any:
         if isinstance(xsd_type, AnySimpleType):
-            found: Any = SimpleEncoder(xsd_type)
-        elif type(xsd_type) is AnyType:
-            found = AnyEncoder(xsd_type)
-        else:
-            found = _unsupported_render(f"an element of type {type(xsd_type).__name__}")
-        self._store(xsd_type, found)
-        return found
+            return SimpleEncoder(xsd_type)
+        if type(xsd_type) is AnyType:
+            return AnyEncoder(xsd_type)
+        return _unsupported_render(f"an element of type {type(xsd_type).__name__}")
 
-    def _compile(self, encoder: ComplexEncoder, xsd_type: Any) -> str | None:
+    def _complex(self, xsd_type: Any) -> ComplexEncoder:
+        return ComplexEncoder(xsd_type)
+
+    def _unsupported(self, reason: str) -> Any:
+        return _unsupported_render(reason)
+
+    def _compile(self, encoder: Any, xsd_type: Any) -> str | None:
         if xsd_type.attributes:
             return f"{encoder.label} has attributes"
         if getattr(xsd_type, "_array_type", None):
