@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from soapkit.transport import soap_errors
 
     settings = effective_settings(args)
-    catalog = catalog_from_settings(settings)
+    # one envelope, then the process ends: the one operation and the types it needs (as `soapkit call`)
+    catalog = catalog_from_settings(settings, chunk=1, types="needed")
     version = str(settings.get("services_version"))
     target = resolve_target(catalog, args.target, version)
     check_some_arguments(target, args)
