@@ -172,11 +172,12 @@ class NeededSchemas:
     """For a process that makes a call or two and exits: a zeep schema of only the types some operations need.
 
     zeep parses a whole schema file before it can build one operation; the shared ``NetServerTypes.xsd`` holds
-    all 860 types of the 58 agents, where ``GetContactEntity`` needs 40 of them. The file is read once with
-    lxml (:class:`~soapkit.wsdl_index.SchemaComponents`) and, for each zeep document, cut down to what the
-    document's operations reference, recursively, with every subtype of every type they use (answers may carry
-    ``xsi:type`` of any of them). Where that is not exact (``xs:anyType`` or a wildcard among the needed types,
-    a reference the file does not resolve, more than one included file) the whole shared schema is used.
+    all 860 components (types and elements) of the 58 agents, where ``GetContactEntity`` needs 40 of them. The
+    file is read once with lxml (:class:`~soapkit.wsdl_index.SchemaComponents`) and, for each zeep document, cut
+    down to what the document's operations reference, recursively, with every subtype of every type they use
+    (answers may carry ``xsi:type`` of any of them). Where that is not exact (``xs:anyType`` or a wildcard among
+    the needed types, a reference the file does not resolve, more than one included file) the whole shared
+    schema is used.
     """
 
     def __init__(self, settings: zeep.Settings, shared: SharedSchemas) -> None:
