@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
+from sandbox_rest_client import Rest, error_of
 
 import soapkit
 from soapkit.catalog import PARTNER_SERVICE, default_catalog
@@ -23,29 +23,6 @@ from soapkit.sandbox.credentials import CredentialKind
 from soapkit.sandbox.rest import mapping_of, soap_only
 from soapkit.sandbox.seed import SYSTEM_ASSOCIATE_ID
 from soapkit.values.codec import codec_for
-
-
-class Rest:
-    def __init__(self, sb: Sandbox) -> None:
-        self.sb = sb
-        self.http = requests.Session()
-        self.ticket = sb.issue_ticket()
-        self.base = f"{sb.base_url}/{sb.context_identifier}/api/v1/Agents"
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"SOTicket {self.ticket}", "SO-AppToken": self.sb.config["client_secret"]}
-
-    def post(self, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any) -> requests.Response:
-        response = self.http.post(f"{self.base}/{path}", headers=self.auth if headers is None else headers,
-                                  timeout=30, **kwargs)
-        assert response.headers["Content-Type"].startswith("application/json"), response.text[:200]
-        return response
-
-    def ok(self, path: str, **kwargs: Any) -> Any:
-        response = self.post(path, **kwargs)
-        assert response.status_code == 200, response.text[:300]
-        return response.json()
 
 
 @pytest.fixture(scope="module")
@@ -60,14 +37,6 @@ def so(own_sandbox: Sandbox) -> Any:
     cfg = own_sandbox.config
     return soapkit.connect(cfg["context_identifier"], env=cfg["base_url"], app_token=cfg["client_secret"],
                            credentials=soapkit.SystemUser(cfg["system_user_token"], cfg["private_key_pem"]))
-
-
-def error_of(response: requests.Response, status: int, error_type: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text[:300]
-    document = response.json()
-    assert document["Error"] is True and document["ErrorType"] == error_type, document
-    assert document["Message"] and document["ErrorSource"] == "SoapKit.Sandbox"
-    return dict(document)
 
 
 # --- the mapping ------------------------------------------------------------------------------------

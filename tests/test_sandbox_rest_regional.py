@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sandbox_rest_client import Rest, error_of
 
 import soapkit
 from soapkit.sandbox import Sandbox
@@ -25,45 +26,12 @@ from soapkit.sandbox.credentials import CredentialKind
 from soapkit.sandbox.regional import TIME_ZONES, language, time_zone, translate
 from soapkit.sandbox.seed import SYSTEM_ASSOCIATE_ID
 
-JSON = "application/json"
-
-
-class Rest:
-    def __init__(self, sb: Sandbox) -> None:
-        self.sb = sb
-        self.http = requests.Session()
-        self.ticket = sb.issue_ticket()
-
-    def auth(self, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"SOTicket {self.ticket}", "SO-AppToken": self.sb.config["client_secret"], **extra}
-
-    def post(self, path: str, *, headers: dict[str, str] | None = None, base: str | None = None,
-             **kwargs: Any) -> requests.Response:
-        root = base or f"{self.sb.base_url}/{self.sb.context_identifier}"
-        response = self.http.post(f"{root}/api/v1/Agents/{path}", headers=self.auth() if headers is None else headers,
-                                  timeout=30, **kwargs)
-        assert response.headers["Content-Type"].startswith(JSON), (response.status_code, response.text[:200])
-        return response
-
-    def ok(self, path: str, **kwargs: Any) -> Any:
-        response = self.post(path, **kwargs)
-        assert response.status_code == 200, response.text[:300]
-        return response.json()
-
 
 @pytest.fixture(scope="module")
 def rest(own_sandbox: Sandbox) -> Iterator[Rest]:
     client = Rest(own_sandbox)
     yield client
     client.http.close()
-
-
-def error_of(response: requests.Response, status: int, error_type: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text[:300]
-    document = response.json()
-    assert document["Error"] is True and document["ErrorType"] == error_type, document
-    assert document["Message"] and document["ErrorSource"] == "SoapKit.Sandbox"
-    return dict(document)
 
 
 def save_appointment(rest: Rest, start: str, end: str, **headers: str) -> dict[str, Any]:

@@ -104,6 +104,26 @@ def _text_converter(xsd_type: Any) -> Callable[[str], Any]:
     return generic
 
 
+def sequence_shape(xsd_type: Any, label: str) -> tuple[Any, list[tuple[str, Any]]] | str | None:
+    """A complex type's content as both compilers handle it: ``(sequence, [(name, element), ...])`` for one
+    non-repeated ``xs:sequence`` of elements, None for no content at all, or the reason it is not handled
+    (attributes, choices, groups, a repeated sequence, something other than elements in it)."""
+    if xsd_type.attributes:
+        return f"{label} has attributes"
+    nested = xsd_type.elements_nested
+    if not nested:
+        return None
+    if len(nested) != 1 or type(nested[0][1]) is not Sequence:
+        return f"{label} is not one xs:sequence"
+    sequence = nested[0][1]
+    if sequence.accepts_multiple:
+        return f"{label} has a repeated sequence"
+    elements = list(sequence.elements)
+    if any(not isinstance(element, Element) for _, element in elements):
+        return f"{label} has something other than elements in its sequence"
+    return sequence, elements
+
+
 class LeafDecoder:
     """An element of a simple type."""
 
@@ -197,20 +217,17 @@ class ComplexDecoder:
     def compile(self) -> str | None:
         """Fill in the fields; the reason the type is not supported, or None."""
         xsd_type = self.xsd_type
-        if xsd_type.attributes:
-            return f"{self.label} has attributes"
-        nested = xsd_type.elements_nested
-        if not nested:
+        shape = sequence_shape(xsd_type, self.label)
+        if isinstance(shape, str):
+            return shape
+        if shape is None:
             self.empty = True
             return None
-        if len(nested) != 1 or type(nested[0][1]) is not Sequence:
-            return f"{self.label} is not one xs:sequence"
-        sequence = nested[0][1]
-        if sequence.accepts_multiple or sequence.min_occurs != 1:
-            return f"{self.label} has a repeated or optional sequence"
-        elements = list(sequence.elements)
-        if not elements or any(not isinstance(element, Element) for _, element in elements):
-            return f"{self.label} has something other than elements in its sequence"
+        sequence, elements = shape
+        if sequence.min_occurs != 1:
+            return f"{self.label} has an optional sequence"
+        if not elements:
+            return f"{self.label} has an empty sequence"
         item = list_item(xsd_type) if self.shaped else None
         self.wrapper_item = item
         if item is not None:
@@ -589,22 +606,15 @@ class EncoderRegistry(_Registry):
         return _unsupported_render(reason)
 
     def _compile(self, encoder: Any, xsd_type: Any) -> str | None:
-        if xsd_type.attributes:
-            return f"{encoder.label} has attributes"
         if getattr(xsd_type, "_array_type", None):
             return "a SOAP-encoded array type"
-        nested = xsd_type.elements_nested
-        if not nested:
+        shape = sequence_shape(xsd_type, encoder.label)
+        if isinstance(shape, str):
+            return shape
+        if shape is None:
             encoder.empty = True
             return None
-        if len(nested) != 1 or type(nested[0][1]) is not Sequence:
-            return f"{encoder.label} is not one xs:sequence"
-        sequence = nested[0][1]
-        if sequence.accepts_multiple:
-            return f"{encoder.label} has a repeated sequence"
-        elements = list(sequence.elements)
-        if any(not isinstance(element, Element) for _, element in elements):
-            return f"{encoder.label} has something other than elements in its sequence"
+        _, elements = shape
         encoder.fields = [(name, ElementEncoder(element, self)) for name, element in elements]
         return None
 
