@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 
+from soapkit._memo import PerObject
 from soapkit.codec import CodecMode, DecodedReply, ResponseReader
 from soapkit.error_table import exception_info_error, failure_error, fault_error, status_error
 from soapkit.errors import (
@@ -69,15 +69,16 @@ class Bound:
 
 
 # catalog -> (service, version, operation) -> model; a catalog that goes away takes its models with it
-_bound: weakref.WeakKeyDictionary[Catalog, dict[tuple[str, str, str], Bound]] = weakref.WeakKeyDictionary()
+_bound: PerObject[Catalog, dict[tuple[str, str, str], Bound]] = PerObject(lambda catalog: {})
 _bound_lock = threading.Lock()
 
 
 def bound(catalog: Catalog, service: str, operation: str, version: str) -> Bound:
     """The (cached) zeep model of ``service.operation``; built once per catalog, version and operation."""
     key = (service, version, operation)
+    models = _bound(catalog)
     with _bound_lock:
-        found = _bound.setdefault(catalog, {}).get(key)
+        found = models.get(key)
     if found is not None:
         return found
     from soapkit.headers import ResponseParts
@@ -88,7 +89,7 @@ def bound(catalog: Catalog, service: str, operation: str, version: str) -> Bound
     binding = proxy._binding
     made = Bound(client, binding, binding.get(operation))
     with _bound_lock:
-        return _bound[catalog].setdefault(key, made)
+        return models.setdefault(key, made)
 
 
 def envelope(model: Bound, operation: str, values: Mapping[str, Any], headers: HeaderValues,

@@ -12,7 +12,6 @@ caller hands that message to zeep. See docs/codec.md.
 from __future__ import annotations
 
 import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any, Literal
 import zeep.exceptions
 from lxml import etree
 
+from soapkit._memo import PerObject
 from soapkit.catalog import ServiceDescription
 from soapkit.codec.compiler import (
     XSI_NIL,
@@ -285,7 +285,7 @@ def _fault(fault: etree._Element) -> CodecFault:
     return CodecFault(text("faultcode"), text("faultstring"), detail, text("faultactor"))
 
 
-_codecs: weakref.WeakKeyDictionary[ServiceDescription, _Compiled] = weakref.WeakKeyDictionary()
+_per_description: PerObject[ServiceDescription, _Compiled] = PerObject(lambda description: _Compiled())
 _codecs_lock = threading.Lock()
 
 
@@ -294,10 +294,8 @@ def compiled(description: ServiceDescription, operation_name: str) -> OperationC
 
     Raises :class:`CodecFallback` for an operation the codec does not handle at all (none of the shipped ones).
     """
+    per_description = _per_description(description)
     with _codecs_lock:
-        per_description = _codecs.get(description)
-        if per_description is None:
-            per_description = _codecs[description] = _Compiled()
         found = per_description.codecs.get(operation_name)
     if found is None:
         built = OperationCodec(description, operation_name, per_description)

@@ -8,23 +8,13 @@ how to read the answer, which error to raise and whether to retry are decided by
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
+from soapkit._memo import PerObject
 from soapkit.credentials.base import KeyedLocks
 
-_thread_locks: weakref.WeakKeyDictionary[Any, KeyedLocks] = weakref.WeakKeyDictionary()
-_thread_locks_guard = threading.Lock()
-
-
-def thread_locks(owner: object) -> KeyedLocks:
-    """The per-key thread locks of ``owner`` (a credential), shared by every sync driver of the process."""
-    with _thread_locks_guard:
-        locks = _thread_locks.get(owner)
-        if locks is None:
-            locks = _thread_locks[owner] = KeyedLocks()
-        return locks
+#: The per-key thread locks of an owner (a credential), shared by every sync driver of the process.
+thread_locks: PerObject[Any, KeyedLocks] = PerObject(lambda owner: KeyedLocks())
 
 
 def deadline_detail(timeout: float) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from zeep.xsd import ComplexType
 
+from soapkit._memo import PerObject
 from soapkit.catalog import ServiceDescription
 from soapkit.errors import InvalidValue
 from soapkit.values.inputs import InputOptions, ValueConverter
@@ -75,31 +76,35 @@ class ServiceCodec:
     """The operation inputs of one service description, built on first use (thread-safe)."""
 
     def __init__(self, description: ServiceDescription) -> None:
-        self.description = description
+        # held weakly: the codec is kept per description (soapkit._memo.PerObject), which a strong reference back
+        # would keep alive for good, with every zeep model built for it
+        self._description = weakref.ref(description)
         self.enumerations = EnumerationIndex(description.path, cache=description.index_cache)
         self._lock = threading.Lock()
         self._inputs: dict[tuple[str, InputOptions], OperationInputs] = {}
+
+    @property
+    def description(self) -> ServiceDescription:
+        """The service description (alive as long as anyone asks this codec: they hold it)."""
+        description = self._description()
+        assert description is not None, "codec_for(description) is only reached through a living description"
+        return description
 
     def inputs(self, operation: str, options: InputOptions | None = None) -> OperationInputs:
         key = (operation, options or InputOptions())
         found = self._inputs.get(key)
         if found is None:
-            label = f"{agent_label(self.description.name)}.{operation}"
-            found = OperationInputs(self.description, operation, ValueConverter(self.enumerations, key[1], label))
+            description = self.description
+            label = f"{agent_label(description.name)}.{operation}"
+            found = OperationInputs(description, operation, ValueConverter(self.enumerations, key[1], label))
             with self._lock:
                 found = self._inputs.setdefault(key, found)
         return found
 
 
-_codecs: weakref.WeakKeyDictionary[Any, ServiceCodec] = weakref.WeakKeyDictionary()
-_codecs_lock = threading.Lock()
+_codecs: PerObject[ServiceDescription, ServiceCodec] = PerObject(ServiceCodec)
 
 
 def codec_for(description: ServiceDescription) -> ServiceCodec:
     """The codec of a service description (one per description; dropped with it)."""
-    with _codecs_lock:
-        codec = _codecs.get(description)
-        if codec is None:
-            codec = ServiceCodec(description)
-            _codecs[description] = codec
-        return codec
+    return _codecs(description)

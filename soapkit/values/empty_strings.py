@@ -11,13 +11,14 @@ plugin) and by the sandbox when it reads a request.
 from __future__ import annotations
 
 import contextlib
-import weakref
 from typing import Any
 
 from lxml import etree
 from zeep import Plugin
 from zeep.xsd import ComplexType
 from zeep.xsd.types.builtins import String
+
+from soapkit._memo import PerObject
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -52,18 +53,14 @@ def mark_empty_strings(node: etree._Element, xsd_type: Any, schema: Any) -> None
             mark_empty_strings(child, element.type, schema)
 
 
-_children_by_type: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
+def _find_children(xsd_type: Any) -> dict[str, Any]:
+    return {element.qname.text: element for _, element in xsd_type.elements
+            if getattr(element, "qname", None) is not None}
 
 
-def _children(xsd_type: Any) -> dict[str, Any]:
-    """A complex type's child elements by tag (``{namespace}name``), worked out once per type: zeep's
-    ``elements`` flattens the type's whole content each time it is asked."""
-    found = _children_by_type.get(xsd_type)
-    if found is None:
-        found = {element.qname.text: element for _, element in xsd_type.elements
-                 if getattr(element, "qname", None) is not None}
-        _children_by_type[xsd_type] = found
-    return found
+#: A complex type's child elements by tag (``{namespace}name``), worked out once per type: zeep's ``elements``
+#: flattens the type's whole content each time it is asked.
+_children: PerObject[Any, dict[str, Any]] = PerObject(_find_children)
 
 
 def mark_body(body: etree._Element | None, wrapper: Any, schema: Any) -> None:

@@ -12,14 +12,13 @@ import base64
 import datetime as dt
 import decimal
 import enum
-import threading
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
 from lxml import etree
 from zeep.xsd.valueobjects import CompoundValue
 
+from soapkit._memo import PerObject
 from soapkit.values.schema import list_item
 
 
@@ -45,20 +44,12 @@ def shape(value: Any) -> Any:
     return value
 
 
-_wrapper_fields: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
-_wrapper_fields_lock = threading.Lock()
+def _find_wrapper_fields(xsd_type: Any) -> frozenset[str]:
+    return frozenset(name for name, element in getattr(xsd_type, "elements", ()) if list_item(element.type) is not None)
 
 
-def wrapper_fields(xsd_type: Any) -> frozenset[str]:
-    """The names of a complex type's fields that are list wrappers (cached per type)."""
-    with _wrapper_fields_lock:
-        found = _wrapper_fields.get(xsd_type)
-    if found is None:
-        found = frozenset(name for name, element in getattr(xsd_type, "elements", ())
-                          if list_item(element.type) is not None)
-        with _wrapper_fields_lock:
-            _wrapper_fields[xsd_type] = found
-    return found
+#: The names of a complex type's fields that are list wrappers (worked out once per type).
+wrapper_fields: PerObject[Any, frozenset[str]] = PerObject(_find_wrapper_fields)
 
 
 def plain(value: Any) -> Any:
