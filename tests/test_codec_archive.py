@@ -245,3 +245,33 @@ def test_reading_plans_are_kept_with_the_compiled_decoder_and_go_with_their_desc
     del description, codec, plan
     gc.collect()
     assert gone() is None
+
+
+def test_across_the_contract_the_reader_serves_only_answers_of_archive_rows() -> None:
+    """Every operation's answer wrapper: a reading plan is made exactly for those whose Response is a list of
+    ArchiveListItem (they read generated answers like the codec does); every other wrapper is handed back."""
+    from soapkit.codec import archive
+
+    catalog = Catalog(index_cache=False)
+    readable: list[str] = []
+    for service in catalog.services():
+        description = catalog.describe(service)
+        for name in description.operation_names:
+            codec = compiled(description, name)
+            wrapper = codec._wrapper_decoder
+            response = description.operation(name).output.body
+            members = [getattr(element.type, "name", None) for _, element in response.type.elements] \
+                if response is not None else []
+            rows = members == ["ArrayOfArchiveListItem"]
+            try:
+                archive._plan(wrapper)
+            except CodecFallback:
+                assert not rows, f"{service}.{name} answers Archive rows but gets no plan"
+                continue
+            assert rows, f"{service}.{name} got a reading plan for an answer that is not Archive rows"
+            readable.append(f"{service}.{name}")
+            for seed in range(5):
+                rng = random.Random(f"{service}/{name}/{seed}")
+                content = _encoded_display_values(AnswerMaker(description, name, rng, max_items=3).envelope(), rng)
+                check(codec, content, page=seed)
+    assert "Archive.GetArchiveListByColumns" in readable
